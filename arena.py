@@ -1,0 +1,42 @@
+"""The services one server process runs, built once and shared by every handler."""
+
+import asyncio
+import time
+
+from auth.passwords import PasswordHasher
+from auth.store import Store
+from settings import Settings
+
+
+class Arena:
+    """Settings, store, password hasher, token service and game, with their start and shutdown."""
+
+    def __init__(self, settings: Settings, store: Store):
+        self.settings = settings
+        self.store = store
+        self.hasher = PasswordHasher(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
+                                     settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS)
+        self.requests_in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        """Start the background work (the game loop)."""
+
+    def request_started(self) -> None:
+        self.requests_in_flight += 1
+        self._idle.clear()
+
+    def request_finished(self) -> None:
+        self.requests_in_flight -= 1
+        if not self.requests_in_flight:
+            self._idle.set()
+
+    async def shutdown(self) -> None:
+        """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop background work."""
+        deadline = time.monotonic() + self.settings.SHUTDOWN_TIMEOUT
+        try:
+            await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
+        except asyncio.TimeoutError:
+            pass
+        self.hasher.shutdown()

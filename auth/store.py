@@ -1,0 +1,220 @@
+"""The one place that talks to MongoDB: users, token records and game results.
+
+Queries use only the API that motor's `AsyncIOMotorClient` shares with `pymongo.AsyncMongoClient`
+and with the embedded mongomock-motor store, so the backend is a choice of client and nothing else.
+"""
+
+import asyncio
+import logging
+import re
+import unicodedata
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+log = logging.getLogger("arena.store")
+
+INITIAL_SCORE = 1500
+RECENT_GAMES_KEPT = 50  # per user, the ids of games already applied to their score
+PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined": 1, "last_login": 1}
+
+
+class StoreUnavailable(RuntimeError):
+    """MongoDB did not answer in time."""
+
+
+class UsernameTaken(ValueError):
+    """Another user already has this username (compared case-insensitively)."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def username_key(username: str) -> str:
+    """The form under which usernames are unique: `Alice` and `alice` are one user."""
+    return unicodedata.normalize("NFKC", username).casefold()
+
+
+def mask_url(url: str) -> str:
+    """`mongodb://user:secret@host` → `mongodb://user:***@host`, for logs."""
+    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
+
+
+class Store:
+    """Collections and queries of Tornado Arena; built by `connect_store`."""
+
+    def __init__(self, client: Any, db_name: str, kind: str, timeout: float):
+        self.client = client
+        self.kind = kind
+        self.timeout = timeout
+        db = client[db_name]
+        self.db = db
+        self.users = db["users"]
+        self.counters = db["counters"]
+        self.outstanding_tokens = db["outstanding_tokens"]
+        self.blacklisted_tokens = db["blacklisted_tokens"]
+        self.token_families = db["token_families"]
+        self.games = db["games"]
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless MongoDB answers within the timeout."""
+        try:
+            await asyncio.wait_for(self.db.command("ping"), self.timeout)
+        except (asyncio.TimeoutError, PyMongoError) as exc:
+            raise StoreUnavailable(f"MongoDB did not answer: {exc or 'timeout'}") from exc
+
+    async def create_indexes(self) -> None:
+        await self.users.create_index("username_key", unique=True)
+        await self.users.create_index("id", unique=True)
+        await self.users.create_index([("score", DESCENDING), ("id", ASCENDING)])
+        for records in (self.outstanding_tokens, self.blacklisted_tokens, self.token_families):
+            await records.create_index("expires_at", expireAfterSeconds=0)
+        await self.outstanding_tokens.create_index("user_id")
+        await self.outstanding_tokens.create_index("family")
+        await self.games.create_index([("players.id", ASCENDING), ("ended_at", DESCENDING)])
+
+    def close(self) -> None:
+        self.client.close()
+
+    # Users
+
+    async def _next_user_id(self) -> int:
+        counter = await self.counters.find_one_and_update(
+            {"_id": "user_id"}, {"$inc": {"value": 1}}, upsert=True,
+            return_document=ReturnDocument.AFTER)
+        return counter["value"]
+
+    async def create_user(self, username: str, password_hash: str, **fields: Any) -> dict:
+        """Insert a new user; raises UsernameTaken. The document is complete or absent."""
+        key = username_key(username)
+        if await self.users.find_one({"username_key": key}, {"_id": 1}):
+            raise UsernameTaken(username)
+        user = {
+            "id": await self._next_user_id(),
+            "username": username,
+            "username_key": key,
+            "password": password_hash,
+            "is_active": True,
+            "date_joined": utcnow(),
+            "last_login": None,
+            "score": INITIAL_SCORE,
+            **fields,
+        }
+        try:
+            await self.users.insert_one(user)
+        except DuplicateKeyError:
+            raise UsernameTaken(username) from None
+        return user
+
+    async def find_user_by_username(self, username: str) -> Optional[dict]:
+        return await self.users.find_one({"username_key": username_key(username)})
+
+    async def find_user(self, user_id: Any) -> Optional[dict]:
+        return await self.users.find_one({"id": user_id})
+
+    async def update_user(self, user_id: Any, **fields: Any) -> None:
+        await self.users.update_one({"id": user_id}, {"$set": fields})
+
+    async def update_password_hash(self, user_id: Any, old_hash: str, new_hash: str) -> None:
+        """Replace a hash only if it is still the one verified (a concurrent change wins)."""
+        await self.users.update_one({"id": user_id, "password": old_hash}, {"$set": {"password": new_hash}})
+
+    async def leaderboard(self, limit: int) -> list[dict]:
+        cursor = self.users.find({"is_active": True}, PUBLIC_USER_FIELDS)
+        return [user async for user in cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(limit)]
+
+    # Token records
+
+    async def add_outstanding_token(self, record: dict) -> None:
+        await self.outstanding_tokens.insert_one(record)
+
+    async def blacklist(self, jti: str, user_id: Any, expires_at: datetime, reason: str) -> bool:
+        """Blacklist a jti atomically; False when it already was (the caller lost a race or replayed)."""
+        try:
+            await self.blacklisted_tokens.insert_one(
+                {"_id": jti, "user_id": user_id, "expires_at": expires_at, "reason": reason,
+                 "blacklisted_at": utcnow()})
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def blacklist_reason(self, jti: str) -> Optional[str]:
+        record = await self.blacklisted_tokens.find_one({"_id": jti}, {"reason": 1})
+        return record and record["reason"]
+
+    async def revoke_family(self, family: str, user_id: Any, expires_at: datetime) -> None:
+        await self.token_families.update_one(
+            {"_id": family},
+            {"$set": {"user_id": user_id, "revoked_at": utcnow()}, "$max": {"expires_at": expires_at}},
+            upsert=True)
+
+    async def is_family_revoked(self, family: str) -> bool:
+        return await self.token_families.find_one({"_id": family}, {"_id": 1}) is not None
+
+    async def delete_expired_tokens(self, now: datetime) -> int:
+        """What MongoDB's TTL monitor does by itself; the embedded store needs it done."""
+        deleted = 0
+        for records in (self.outstanding_tokens, self.blacklisted_tokens, self.token_families):
+            result = await records.delete_many({"expires_at": {"$lt": now}})
+            deleted += result.deleted_count
+        return deleted
+
+    # Games
+
+    async def record_game(self, game: dict) -> None:
+        """Write a game result exactly once, however often it is retried.
+
+        The game document is keyed by its id; each score change applies only if the user's list of
+        applied games does not hold it yet, in the same atomic update that adds it.
+        """
+        try:
+            await self.games.insert_one(game)
+        except DuplicateKeyError:
+            pass
+        for user_id, change in game["score_changes"].items():
+            await self.users.update_one(
+                {"id": int(user_id), "applied_games": {"$ne": game["_id"]}},
+                {"$inc": {"score": change},
+                 "$push": {"applied_games": {"$each": [game["_id"]], "$slice": -RECENT_GAMES_KEPT}}})
+
+    async def recent_games(self, user_id: Any, limit: int) -> list[dict]:
+        cursor = self.games.find({"players.id": user_id})
+        return [game async for game in cursor.sort("ended_at", DESCENDING).limit(limit)]
+
+
+def _embedded_client():
+    from mongomock_motor import AsyncMongoMockClient
+
+    return AsyncMongoMockClient(tz_aware=True)
+
+
+async def connect_store(mongo_url: str, db_name: str, timeout: float) -> Store:
+    """Connect to MongoDB at `mongo_url`, or to the embedded in-memory store when it is empty.
+
+    A given URL that does not answer raises StoreUnavailable: never a silent fallback to memory.
+    """
+    if mongo_url:
+        from motor.motor_asyncio import AsyncIOMotorClient
+
+        client = AsyncIOMotorClient(mongo_url, tz_aware=True,
+                                    serverSelectionTimeoutMS=int(timeout * 1000))
+        store = Store(client, db_name, "mongodb", timeout)
+    else:
+        store = Store(_embedded_client(), db_name, "embedded", timeout)
+    try:
+        await store.ping()
+        await store.create_indexes()
+    except (StoreUnavailable, PyMongoError) as exc:
+        store.close()
+        raise StoreUnavailable(f"cannot use MongoDB at {mask_url(mongo_url)}: {exc}") from exc
+    return store
+
+
+def describe_store(store_kind: str, mongo_url: str) -> str:
+    if store_kind == "mongodb":
+        return mask_url(mongo_url)
+    return "embedded (in-memory, data is lost on exit)"
+

@@ -1,0 +1,112 @@
+"""Users: registration rules (Django's), login by password, and the claims-only TokenUser."""
+
+import re
+from typing import Any, Optional
+
+from auth.passwords import PasswordHasher
+from auth.store import Store, UsernameTaken, utcnow
+
+USERNAME_MAX_LENGTH = 150
+USERNAME_PATTERN = re.compile(r"[\w.@+-]+\Z")
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_BYTES = 4096
+
+
+class RegistrationError(ValueError):
+    """Field errors in DRF's shape: `{"field": ["message"]}`."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def username_errors(username: str) -> list[str]:
+    errors = []
+    if len(username) > USERNAME_MAX_LENGTH:
+        errors.append(f"Ensure this field has no more than {USERNAME_MAX_LENGTH} characters.")
+    if not USERNAME_PATTERN.match(username):
+        errors.append("Enter a valid username. This value may contain only letters, numbers, "
+                      "and @/./+/-/_ characters.")
+    return errors
+
+
+def password_errors(password: str, username: Optional[str]) -> list[str]:
+    errors = []
+    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
+        errors.append(f"Ensure this field has no more than {PASSWORD_MAX_BYTES} bytes.")
+    if len(password) < PASSWORD_MIN_LENGTH:
+        errors.append(f"This password is too short. It must contain at least {PASSWORD_MIN_LENGTH} characters.")
+    if username is not None and password.casefold() == username.casefold():
+        errors.append("The password is too similar to the username.")
+    return errors
+
+
+async def register_user(store: Store, hasher: PasswordHasher, username: str, password: str) -> dict:
+    """Validate and create a user; raises RegistrationError with every field's problems."""
+    errors = {}
+    if problems := username_errors(username):
+        errors["username"] = problems
+    if problems := password_errors(password, username):
+        errors["password"] = problems
+    if errors:
+        raise RegistrationError(errors)
+    if await store.find_user_by_username(username):
+        raise RegistrationError({"username": ["A user with that username already exists."]})
+    try:
+        return await store.create_user(username, await hasher.hash(password))
+    except UsernameTaken:
+        raise RegistrationError({"username": ["A user with that username already exists."]}) from None
+
+
+async def check_credentials(store: Store, hasher: PasswordHasher, username: str, password: str) -> Optional[dict]:
+    """The user whose password this is, or None; as slow for unknown users as for known ones.
+
+    A hash made with outdated Argon2 parameters is replaced by a fresh one on success.
+    """
+    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
+        password = ""  # never hash unbounded input; such a password was never accepted
+    user = await store.find_user_by_username(username)
+    if not await hasher.verify(user and user["password"], password) or not user:
+        return None
+    if hasher.needs_rehash(user["password"]):
+        new_hash = await hasher.hash(password)
+        await store.update_password_hash(user["id"], user["password"], new_hash)
+        user["password"] = new_hash
+    return user
+
+
+async def record_login(store: Store, user: dict) -> None:
+    user["last_login"] = utcnow()
+    await store.update_user(user["id"], last_login=user["last_login"])
+
+
+def public_user(user: dict) -> dict:
+    """What `/api/me/` shows of a user."""
+    return {
+        "id": user["id"],
+        "username": user["username"],
+        "score": user["score"],
+        "date_joined": _isoformat(user["date_joined"]),
+        "last_login": _isoformat(user.get("last_login")),
+    }
+
+
+def _isoformat(moment: Any) -> Optional[str]:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
+
+
+class TokenUser:
+    """A user made from a validated token's claims alone, for stateless authentication."""
+
+    is_active = True
+
+    def __init__(self, token: Any, user_id_claim: str):
+        self.token = token
+        self.id = token.get(user_id_claim)
+        self.username = token.get("username", "")
+
+    def __getitem__(self, key: str) -> Any:
+        return {"id": self.id, "username": self.username}[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return getattr(self, key, default)

@@ -1,0 +1,30 @@
+"""Account endpoints: registration and the health check."""
+
+from auth.store import StoreUnavailable
+from auth.users import RegistrationError, register_user
+from handlers.base import APIHandler, FieldErrors, read_fields
+
+
+class RegisterHandler(APIHandler):
+    """`POST /api/register/` `{"username", "password"}` → 201 `{"id", "username"}`."""
+
+    async def post(self):
+        username, password = read_fields(self.body_data(), "username", "password")
+        try:
+            user = await register_user(self.arena.store, self.arena.hasher, username, password)
+        except RegistrationError as exc:
+            raise FieldErrors(exc.errors) from None
+        self.write_json({"id": user["id"], "username": user["username"]}, status=201)
+
+
+class HealthHandler(APIHandler):
+    """`GET /api/health/`: 200 when MongoDB answers in time, else 503 "degraded"."""
+
+    async def get(self):
+        store = self.arena.store
+        try:
+            await store.ping()
+        except StoreUnavailable:
+            self.write_json({"status": "degraded", "store": store.kind}, status=503)
+        else:
+            self.write_json({"status": "ok", "store": store.kind})

@@ -1,0 +1,147 @@
+"""The JSON API's common ground: DRF-style body parsing and field errors, JSON errors, never HTML."""
+
+from typing import Any, Optional
+
+import orjson
+import tornado.web
+
+JSON = "application/json"
+PARSED_MEDIA_TYPES = (JSON, "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class APIError(tornado.web.HTTPError):
+    """An error answer: `status` with `body` as JSON, and optional extra headers."""
+
+    def __init__(self, status: int, body: Any, headers: Optional[dict] = None):
+        super().__init__(status)
+        self.body = body
+        self.headers = headers or {}
+
+
+class FieldErrors(APIError):
+    """400 with DRF's field-error shape: `{"field": ["message", ...]}`."""
+
+    def __init__(self, errors: dict):
+        super().__init__(400, errors)
+
+
+def detail(status: int, message: str, **extra: Any) -> APIError:
+    return APIError(status, {"detail": message, **extra})
+
+
+def string_field(data: dict, name: str, errors: dict, *, allow_blank: bool = False) -> Optional[str]:
+    """Read a DRF `CharField`: numbers become strings, other non-strings and blanks are errors."""
+    if name not in data:
+        errors[name] = ["This field is required."]
+        return None
+    value = data[name]
+    if value is None:
+        errors[name] = ["This field may not be null."]
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        errors[name] = ["Not a valid string."]
+        return None
+    value = str(value).strip()
+    if not value and not allow_blank:
+        errors[name] = ["This field may not be blank."]
+        return None
+    return value
+
+
+def read_fields(data: dict, *names: str) -> list[str]:
+    """Read required string fields, raising every field's error at once."""
+    errors: dict = {}
+    values = [string_field(data, name, errors) for name in names]
+    if errors:
+        raise FieldErrors(errors)
+    return values
+
+
+class APIHandler(tornado.web.RequestHandler):
+    """Base of the JSON endpoints: parses bodies as DRF does and answers every error as JSON."""
+
+    def initialize(self, **services: Any) -> None:
+        for name, service in services.items():
+            setattr(self, name, service)
+
+    @property
+    def arena(self):
+        return self.application.settings["arena"]
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", JSON)
+
+    def write_json(self, body: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(orjson.dumps(body))
+
+    def check_xsrf_cookie(self) -> None:
+        """Token-authenticated API: no cookies, so no XSRF checks."""
+
+    def prepare(self):
+        self.arena.request_started()
+        self._counted = True
+        if self.request.body and len(self.request.body) > self.arena.settings.MAX_BODY_SIZE:
+            raise detail(413, f"Request body exceeds {self.arena.settings.MAX_BODY_SIZE} bytes.")
+
+    def on_finish(self) -> None:
+        if getattr(self, "_counted", False):
+            self.arena.request_finished()
+
+    def body_data(self) -> dict:
+        """The request body as a dict: JSON, url-encoded form or multipart, like DRF's default parsers."""
+        if not self.request.body and "Content-Type" not in self.request.headers:
+            return {}
+        media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media_type == JSON:
+            try:
+                data = orjson.loads(self.request.body)
+            except orjson.JSONDecodeError as exc:
+                raise detail(400, f"JSON parse error - {exc}") from None
+            if not isinstance(data, dict):
+                kind = {list: "list", str: "str", int: "int", float: "float", bool: "bool"}.get(
+                    type(data), "null" if data is None else type(data).__name__)
+                raise APIError(400, {"non_field_errors": [
+                    f"Invalid data. Expected a dictionary, but got {kind}."]})
+            return data
+        if media_type in PARSED_MEDIA_TYPES:
+            # Tornado has parsed both form encodings already; like a QueryDict, the last value wins.
+            return {name: values[-1].decode("utf-8", "replace")
+                    for name, values in self.request.body_arguments.items()}
+        shown = self.request.headers.get("Content-Type", "")
+        raise detail(415, f'Unsupported media type "{shown}" in request.')
+
+    def allowed_methods(self) -> list[str]:
+        return [method for method in self.SUPPORTED_METHODS
+                if getattr(type(self), method.lower()) is not getattr(tornado.web.RequestHandler, method.lower())]
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(exc, APIError):
+            for name, value in exc.headers.items():
+                self.set_header(name, value)
+            body = exc.body
+        elif status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
+            body = {"detail": f'Method "{self.request.method}" not allowed.'}
+        elif status_code == 404:
+            body = {"detail": "Not found."}
+        elif status_code >= 500:
+            body = {"detail": "A server error occurred."}
+        else:
+            body = {"detail": self._reason}
+        self.set_header("Content-Type", JSON)
+        self.finish(orjson.dumps(body))
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, APIError):
+            return  # an answer, not a fault
+        super().log_exception(typ, value, tb)
+
+
+class NotFoundHandler(APIHandler):
+    """Every unknown path: 404 `{"detail": "Not found."}` whatever the method."""
+
+    def prepare(self):
+        raise detail(404, "Not found.")
+

@@ -1,0 +1,92 @@
+"""Tornado Arena: JWT auth over REST and a server-authoritative game over WebSocket, in one process.
+
+`python server.py --help` lists the options; each defaults to its environment variable (settings.py).
+"""
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+import tornado.web
+
+from arena import Arena
+from auth.store import StoreUnavailable, connect_store, describe_store
+from handlers import routes
+from handlers.access_log import log_request
+from handlers.base import NotFoundHandler
+from settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("arena")
+
+
+def make_app(arena: Arena) -> tornado.web.Application:
+    """The Application the server runs; tests build it the same way."""
+    return tornado.web.Application(
+        routes.build(arena.settings),
+        arena=arena,
+        default_handler_class=NotFoundHandler,
+        log_function=log_request,
+        websocket_ping_interval=arena.settings.game.PING_INTERVAL,
+        websocket_ping_timeout=arena.settings.game.PING_TIMEOUT,
+        websocket_max_message_size=arena.settings.game.MAX_MESSAGE_SIZE,
+        static_path=routes.STATIC_PATH,
+    )
+
+
+def parse_args(argv: list[str]) -> dict:
+    """Command-line options; each overrides its environment variable."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", help="address to listen on (ARENA_HOST, default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (ARENA_PORT, default 8888)")
+    parser.add_argument("--mongo-url", help="MongoDB URL (MONGO_URL; unset: embedded in-memory store)")
+    parser.add_argument("--db", help="MongoDB database name (ARENA_DB, default arena)")
+    parser.add_argument("--log-level", help="debug, info, warning or error (ARENA_LOG_LEVEL, default info)")
+    options = vars(parser.parse_args(argv))
+    names = {"host": "HOST", "port": "PORT", "mongo_url": "MONGO_URL", "db": "DB", "log_level": "LOG_LEVEL"}
+    return {names[key]: value for key, value in options.items() if value is not None}
+
+
+async def serve(settings: Settings) -> None:
+    """Run until SIGINT/SIGTERM, then drain in-flight requests and close everything in order."""
+    store = await connect_store(settings.MONGO_URL, settings.DB, settings.MONGO_TIMEOUT)
+    arena = Arena(settings, store)
+    server = make_app(arena).listen(settings.PORT, settings.HOST, max_body_size=settings.MAX_BODY_SIZE * 16,
+                                    xheaders=False)
+    arena.start()
+    log.info("Tornado Arena listening on http://%s:%d with store %s", settings.HOST, settings.PORT,
+             describe_store(store.kind, settings.MONGO_URL))
+    if settings.SECRET_KEY_GENERATED:
+        log.warning("SECRET_KEY is not set: signing tokens with a random key, so tokens will not "
+                    "survive a restart")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    server.stop()
+    await arena.shutdown()
+    await server.close_all_connections()
+    store.close()
+    log.info("stopped")
+
+
+def main(argv: list[str]) -> int:
+    try:
+        settings = load_settings(**parse_args(argv))
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(serve(settings))
+    except StoreUnavailable as exc:
+        log.error("%s", exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

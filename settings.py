@@ -1,0 +1,285 @@
+"""Every setting of Tornado Arena, declared once with its default and read from the environment.
+
+Server settings are `ARENA_<NAME>` (plus `MONGO_URL`, `SECRET_KEY`), JWT settings `JWT_<NAME>` with
+SimpleJWT's `SIMPLE_JWT` names and defaults, game settings `GAME_<NAME>`. Durations are seconds,
+booleans `true`/`false`, tuples comma-separated. `load_settings()` validates everything and raises
+`SettingsError` naming the offending setting, so a bad configuration stops the server at start.
+"""
+
+import dataclasses
+import logging
+import math
+import os
+import secrets
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, Mapping, Optional
+
+log = logging.getLogger("arena.settings")
+
+HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+ASYMMETRIC_ALGORITHMS = (
+    "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA",
+)
+ALGORITHMS = HMAC_ALGORITHMS + ASYMMETRIC_ALGORITHMS
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot run with; the message names the setting."""
+
+
+# SimpleJWT's SIMPLE_JWT keys with its defaults; the import strings point at this project's equivalents.
+JWT_DEFAULTS: dict[str, Any] = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    "ROTATE_REFRESH_TOKENS": False,
+    "BLACKLIST_AFTER_ROTATION": False,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": None,  # from SECRET_KEY, or generated per run
+    "VERIFYING_KEY": "",
+    "AUDIENCE": None,
+    "ISSUER": None,
+    "JSON_ENCODER": None,
+    "JWK_URL": None,
+    "LEEWAY": 0,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "AUTH_HEADER_NAME": "Authorization",
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+    "USER_AUTHENTICATION_RULE": "auth.authentication.default_user_authentication_rule",
+    "AUTH_TOKEN_CLASSES": ("auth.tokens.AccessToken",),
+    "TOKEN_TYPE_CLAIM": "token_type",
+    "TOKEN_USER_CLASS": "auth.users.TokenUser",
+    "JTI_CLAIM": "jti",
+    "SLIDING_TOKEN_REFRESH_EXP_CLAIM": "refresh_exp",
+    "SLIDING_TOKEN_LIFETIME": timedelta(minutes=5),
+    "SLIDING_TOKEN_REFRESH_LIFETIME": timedelta(days=1),
+    "TOKEN_OBTAIN_SERIALIZER": "handlers.tokens.TokenObtainPairHandler",
+    "TOKEN_REFRESH_SERIALIZER": "handlers.tokens.TokenRefreshHandler",
+    "TOKEN_VERIFY_SERIALIZER": "handlers.tokens.TokenVerifyHandler",
+    "TOKEN_BLACKLIST_SERIALIZER": "handlers.tokens.TokenBlacklistHandler",
+    "SLIDING_TOKEN_OBTAIN_SERIALIZER": "handlers.tokens.TokenObtainSlidingHandler",
+    "SLIDING_TOKEN_REFRESH_SERIALIZER": "handlers.tokens.TokenRefreshSlidingHandler",
+    "CHECK_USER_IS_ACTIVE": True,
+    "CHECK_REVOKE_TOKEN": False,
+    "REVOKE_TOKEN_CLAIM": "hash_password",
+    # Beyond SimpleJWT.
+    "BLACKLIST_ENABLED": True,  # SimpleJWT's token_blacklist app, always installed here
+    "REUSE_DETECTION": None,  # None: on when ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION
+    "EXTRA_VERIFYING_KEYS": (),  # older keys still accepted, so a signing key rotates without logouts
+    "SIGNING_KEY_ID": None,  # `kid` header written into issued tokens
+    "JWKS_CACHE_SECONDS": 300,
+    "TOKEN_CLAIMS_HOOK": None,  # import string of f(user) -> dict of extra claims for every login
+    "STATELESS_AUTHENTICATION": False,  # protected handlers build a TokenUser from claims, no DB read
+}
+
+_JWT_LIFETIMES = (
+    "ACCESS_TOKEN_LIFETIME", "REFRESH_TOKEN_LIFETIME",
+    "SLIDING_TOKEN_LIFETIME", "SLIDING_TOKEN_REFRESH_LIFETIME",
+)
+_JWT_STRINGS = ("SIGNING_KEY", "AUDIENCE", "ISSUER", "JSON_ENCODER", "JWK_URL", "SIGNING_KEY_ID",
+                "TOKEN_CLAIMS_HOOK")
+_JWT_OPTIONAL_BOOLS = ("REUSE_DETECTION",)
+
+
+@dataclass(frozen=True)
+class GameSettings:
+    """The rules' numbers (units: map heights, seconds, per second, bytes) and the loop's pace."""
+
+    TICK_RATE: float = 60.0
+    SNAPSHOT_RATE: float = 20.0
+    ROOM_CAPACITY: int = 3
+    MATCH_INTERVAL: float = 1.0
+    MATCH_WINDOW_PER_SECOND: float = 50.0
+    BOT_FILL_AFTER: float = 10.0
+    BOT_HOLD_FIRE: float = 4.0
+    RECONNECT_GRACE: float = 20.0
+    MAP_WIDTH: float = 16 / 9
+    MAP_HEIGHT: float = 1.0
+    PLAYER_RADIUS: float = 0.05
+    PLAYER_SPEED: float = 0.15
+    FIREBALL_RADIUS: float = 0.01
+    FIREBALL_SPEED: float = 0.5
+    FIREBALL_RANGE: float = 1.0
+    FIREBALL_COOLDOWN: float = 3.0
+    BLINK_RANGE: float = 0.8
+    BLINK_COOLDOWN: float = 5.0
+    HIT_DAMAGE: float = 0.01
+    HITS_TO_KILL: int = 4
+    KNOCKBACK_SPEED: float = 1.0
+    KNOCKBACK_FRICTION: float = 0.9
+    HIT_SPEED_FACTOR: float = 0.8
+    CHAT_MAX_LENGTH: int = 200
+    WIN_SCORE: int = 10
+    LOSS_SCORE: int = -5
+    TOKEN_EXPIRY_GRACE: float = 5.0
+    AUTH_TIMEOUT: float = 5.0
+    MESSAGE_RATE: float = 60.0
+    MESSAGE_BURST: int = 120
+    MAX_MESSAGE_SIZE: int = 4096
+    MAX_PENDING_OUTPUT: int = 256 * 1024
+    PING_INTERVAL: float = 10.0
+    PING_TIMEOUT: float = 30.0
+    RESULT_RETRY_INTERVAL: float = 1.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The whole configuration: server fields, the `jwt` dict and the `game` settings."""
+
+    HOST: str = "127.0.0.1"
+    PORT: int = 8888
+    MONGO_URL: str = ""
+    DB: str = "arena"
+    MONGO_TIMEOUT: float = 2.0  # seconds to wait for MongoDB at start and in health checks
+    LOG_LEVEL: str = "info"
+    ALLOWED_ORIGINS: tuple = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
+    MAX_BODY_SIZE: int = 64 * 1024
+    SHUTDOWN_TIMEOUT: float = 5.0
+    PASSWORD_TIME_COST: int = 3  # Argon2id, OWASP's second recommended configuration
+    PASSWORD_MEMORY_COST: int = 12288  # KiB
+    PASSWORD_PARALLELISM: int = 1
+    PASSWORD_WORKERS: int = 2  # threads hashing passwords off the IOLoop
+    SECRET_KEY_GENERATED: bool = False
+    jwt: Mapping[str, Any] = field(default_factory=lambda: dict(JWT_DEFAULTS))
+    game: GameSettings = field(default_factory=GameSettings)
+
+    @property
+    def store_kind(self) -> str:
+        return "mongodb" if self.MONGO_URL else "embedded"
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {raw!r}")
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    """Parse an environment string into the type of the setting's default."""
+    try:
+        if isinstance(default, bool):
+            return parse_bool(name, raw)
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, timedelta):
+            return timedelta(seconds=float(raw))
+        if isinstance(default, tuple):
+            return tuple(part.strip() for part in raw.split(",") if part.strip())
+    except ValueError:
+        raise SettingsError(f"{name}: cannot read {raw!r} as {type(default).__name__}") from None
+    return raw
+
+
+def _dataclass_from_env(cls, prefix: str, env: Mapping[str, str], **overrides):
+    values = {}
+    for f in dataclasses.fields(cls):
+        if not f.name.isupper():
+            continue
+        default = f.default
+        key = prefix + f.name
+        if key in env:
+            values[f.name] = _parse(key, env[key], default)
+    values.update(overrides)
+    return cls(**values)
+
+
+def _jwt_from_env(env: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    jwt = dict(JWT_DEFAULTS)
+    for name, default in JWT_DEFAULTS.items():
+        key = "JWT_" + name
+        if key not in env:
+            continue
+        raw = env[key]
+        if name in _JWT_OPTIONAL_BOOLS:
+            jwt[name] = None if raw.strip() == "" else parse_bool(key, raw)
+        elif name in _JWT_STRINGS:
+            jwt[name] = raw or None
+        else:
+            jwt[name] = _parse(key, raw, default)
+    jwt.update(overrides)
+    return jwt
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def _validate_jwt(jwt: dict[str, Any]) -> None:
+    unknown = set(jwt) - set(JWT_DEFAULTS)
+    if unknown:
+        raise SettingsError(f"JWT_{sorted(unknown)[0]}: unknown JWT setting")
+    if jwt["ALGORITHM"] not in ALGORITHMS:
+        raise SettingsError(
+            f"JWT_ALGORITHM: unknown algorithm {jwt['ALGORITHM']!r} (one of {', '.join(ALGORITHMS)})")
+    for name in _JWT_LIFETIMES:
+        if not isinstance(jwt[name], timedelta):
+            jwt[name] = timedelta(seconds=_seconds(jwt[name]))
+        if jwt[name].total_seconds() <= 0:
+            raise SettingsError(f"JWT_{name}: lifetime must be positive")
+    if _seconds(jwt["LEEWAY"]) < 0:
+        raise SettingsError("JWT_LEEWAY: must not be negative")
+    if jwt["ALGORITHM"] in ASYMMETRIC_ALGORITHMS:
+        if not jwt["SIGNING_KEY"]:
+            raise SettingsError(f"JWT_SIGNING_KEY: {jwt['ALGORITHM']} needs a private signing key")
+        if not jwt["VERIFYING_KEY"] and not jwt["JWK_URL"]:
+            raise SettingsError(
+                f"JWT_VERIFYING_KEY: {jwt['ALGORITHM']} needs a public verifying key (or JWT_JWK_URL)")
+    if not jwt["AUTH_HEADER_TYPES"]:
+        raise SettingsError("JWT_AUTH_HEADER_TYPES: at least one header type is needed")
+    if isinstance(jwt["AUTH_HEADER_TYPES"], str):
+        jwt["AUTH_HEADER_TYPES"] = (jwt["AUTH_HEADER_TYPES"],)
+    if isinstance(jwt["EXTRA_VERIFYING_KEYS"], str):
+        jwt["EXTRA_VERIFYING_KEYS"] = (jwt["EXTRA_VERIFYING_KEYS"],)
+
+
+def _validate_game(game: GameSettings) -> None:
+    for f in dataclasses.fields(game):
+        value = getattr(game, f.name)
+        if f.name in ("LOSS_SCORE",):
+            continue
+        if not math.isfinite(value) or value < 0:
+            raise SettingsError(f"GAME_{f.name}: must be a finite, non-negative number")
+    for name in ("TICK_RATE", "SNAPSHOT_RATE", "ROOM_CAPACITY", "MATCH_INTERVAL", "HITS_TO_KILL",
+                 "MESSAGE_RATE", "MESSAGE_BURST", "MAX_MESSAGE_SIZE", "MAP_WIDTH", "MAP_HEIGHT"):
+        if getattr(game, name) <= 0:
+            raise SettingsError(f"GAME_{name}: must be positive")
+    if game.ROOM_CAPACITY < 2:
+        raise SettingsError("GAME_ROOM_CAPACITY: a room needs at least 2 players")
+
+
+def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapping[str, Any]] = None,
+                  game: Optional[Mapping[str, Any]] = None, **server: Any) -> Settings:
+    """Read settings from `env` (default: the process environment), apply keyword overrides, validate.
+
+    Keyword overrides are how tests and `server.py`'s command line change single settings.
+    """
+    env = os.environ if env is None else env
+    jwt_values = _jwt_from_env(env, jwt or {})
+    generated = False
+    if not jwt_values["SIGNING_KEY"]:
+        if env.get("SECRET_KEY"):
+            jwt_values["SIGNING_KEY"] = env["SECRET_KEY"]
+        elif jwt_values["ALGORITHM"] in HMAC_ALGORITHMS:
+            jwt_values["SIGNING_KEY"] = secrets.token_urlsafe(48)
+            generated = True
+    _validate_jwt(jwt_values)
+    game_settings = _dataclass_from_env(GameSettings, "GAME_", env, **(game or {}))
+    _validate_game(game_settings)
+    server_env = dict(env)
+    if "MONGO_URL" in env:
+        server_env["ARENA_MONGO_URL"] = env["MONGO_URL"]
+    settings = _dataclass_from_env(
+        Settings, "ARENA_", server_env, jwt=jwt_values, game=game_settings,
+        SECRET_KEY_GENERATED=generated, **server)
+    if not 0 <= settings.PORT <= 65535:
+        raise SettingsError(f"ARENA_PORT: {settings.PORT} is not a TCP port")
+    if settings.LOG_LEVEL.upper() not in logging.getLevelNamesMapping():
+        raise SettingsError(f"ARENA_LOG_LEVEL: unknown level {settings.LOG_LEVEL!r}")
+    return settings

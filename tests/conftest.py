@@ -1,0 +1,58 @@
+"""Fixtures: a fresh store and the same Application the server runs, on a real socket.
+
+With MONGO_URL set every test uses a real MongoDB, in a database of its own that is dropped after.
+`@pytest.mark.settings(jwt={...}, game={...}, NAME=value)` changes settings for one test.
+"""
+
+import os
+import uuid
+
+import pytest
+
+from arena import Arena
+from auth.store import connect_store
+from server import make_app
+from settings import load_settings
+from tests.client import ApiClient
+
+FAST_PASSWORDS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+TEST_ENV = {"SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs512-" * 2}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "settings(**overrides): settings for the test's server")
+
+
+@pytest.fixture
+def settings(request):
+    marker = request.node.get_closest_marker("settings")
+    overrides = dict(marker.kwargs) if marker else {}
+    env = {**TEST_ENV, **({"MONGO_URL": os.environ["MONGO_URL"]} if os.environ.get("MONGO_URL") else {})}
+    return load_settings(env, **{**FAST_PASSWORDS, **overrides})
+
+
+@pytest.fixture
+def store(io_loop, settings):
+    db_name = f"arena_test_{uuid.uuid4().hex[:12]}"
+    store = io_loop.run_sync(lambda: connect_store(settings.MONGO_URL, db_name, settings.MONGO_TIMEOUT))
+    yield store
+    io_loop.run_sync(lambda: store.client.drop_database(db_name))
+    store.close()
+
+
+@pytest.fixture
+def arena(io_loop, settings, store):
+    arena = Arena(settings, store)
+    arena.start()
+    yield arena
+    io_loop.run_sync(arena.shutdown)
+
+
+@pytest.fixture
+def app(arena):
+    return make_app(arena)
+
+
+@pytest.fixture
+def api(http_client, base_url):
+    return ApiClient(http_client, base_url)

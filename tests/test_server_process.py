@@ -1,0 +1,71 @@
+"""`python server.py` as a newcomer runs it: starts, answers, logs no secrets, exits 0 on SIGTERM."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(*args: str, env: dict | None = None) -> subprocess.Popen:
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_"))}
+    environment.update(env or {})
+    return subprocess.Popen([sys.executable, "server.py", *args], cwd=ROOT, env=environment,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_until_listening(process: subprocess.Popen) -> list[str]:
+    """Read the log until the start line; the server logs it once it accepts connections."""
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if "listening on" in line:
+            return lines
+    raise AssertionError("server exited before listening:\n" + "".join(lines))
+
+
+def test_server_starts_answers_and_exits_zero_on_sigterm():
+    port = free_port()
+    process = start_server("--port", str(port))
+    try:
+        start_lines = wait_until_listening(process)
+        assert f"127.0.0.1:{port}" in start_lines[-1]
+        assert "embedded (in-memory, data is lost on exit)" in start_lines[-1] or "mongodb://" in start_lines[-1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health/?token=hunter2secret") as response:
+            assert response.status == 200
+            assert json.loads(response.read())["status"] == "ok"
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    assert "hunter2secret" not in rest and "token=[redacted]" in rest
+
+
+def test_bad_setting_stops_the_server_with_a_one_line_error():
+    process = start_server("--port", str(free_port()), env={"JWT_ALGORITHM": "HS1"})
+    _, err = process.communicate(timeout=15)
+    assert process.returncode != 0
+    assert err.strip().count("\n") == 0 and "JWT_ALGORITHM" in err
+
+
+@pytest.mark.skipif(bool(os.environ.get("MONGO_URL")), reason="needs an address with no MongoDB")
+def test_unreachable_mongodb_is_an_error_not_a_fallback():
+    port = free_port()
+    process = start_server("--port", str(port), "--mongo-url", f"mongodb://user:pw@127.0.0.1:{free_port()}",
+                           env={"ARENA_MONGO_TIMEOUT": "0.5"})
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 1
+    assert "cannot use MongoDB" in err and "user:***@" in err and ":pw@" not in err

@@ -1,0 +1,72 @@
+"""Settings come from the environment, with SimpleJWT's names and defaults, and bad ones stop the start."""
+
+from datetime import timedelta
+
+import pytest
+
+from settings import SettingsError, load_settings
+
+SIMPLE_JWT_KEYS = {
+    "ACCESS_TOKEN_LIFETIME", "REFRESH_TOKEN_LIFETIME", "ROTATE_REFRESH_TOKENS", "BLACKLIST_AFTER_ROTATION",
+    "UPDATE_LAST_LOGIN", "ALGORITHM", "SIGNING_KEY", "VERIFYING_KEY", "AUDIENCE", "ISSUER", "JSON_ENCODER",
+    "JWK_URL", "LEEWAY", "AUTH_HEADER_TYPES", "AUTH_HEADER_NAME", "USER_ID_FIELD", "USER_ID_CLAIM",
+    "USER_AUTHENTICATION_RULE", "AUTH_TOKEN_CLASSES", "TOKEN_TYPE_CLAIM", "TOKEN_USER_CLASS", "JTI_CLAIM",
+    "SLIDING_TOKEN_REFRESH_EXP_CLAIM", "SLIDING_TOKEN_LIFETIME", "SLIDING_TOKEN_REFRESH_LIFETIME",
+    "TOKEN_OBTAIN_SERIALIZER", "TOKEN_REFRESH_SERIALIZER", "TOKEN_VERIFY_SERIALIZER",
+    "TOKEN_BLACKLIST_SERIALIZER", "SLIDING_TOKEN_OBTAIN_SERIALIZER", "SLIDING_TOKEN_REFRESH_SERIALIZER",
+    "CHECK_USER_IS_ACTIVE", "CHECK_REVOKE_TOKEN", "REVOKE_TOKEN_CLAIM",
+}
+
+
+def test_every_simplejwt_key_with_its_default():
+    jwt = load_settings({"SECRET_KEY": "k" * 40}).jwt
+    assert SIMPLE_JWT_KEYS <= set(jwt)
+    assert jwt["ACCESS_TOKEN_LIFETIME"] == timedelta(minutes=5)
+    assert jwt["REFRESH_TOKEN_LIFETIME"] == timedelta(days=1)
+    assert jwt["SLIDING_TOKEN_LIFETIME"] == timedelta(minutes=5)
+    assert jwt["SLIDING_TOKEN_REFRESH_LIFETIME"] == timedelta(days=1)
+    assert (jwt["ROTATE_REFRESH_TOKENS"], jwt["BLACKLIST_AFTER_ROTATION"], jwt["UPDATE_LAST_LOGIN"]) == (False, False, False)
+    assert jwt["ALGORITHM"] == "HS256" and jwt["LEEWAY"] == 0
+    assert jwt["AUTH_HEADER_TYPES"] == ("Bearer",) and jwt["AUTH_HEADER_NAME"] == "Authorization"
+    assert (jwt["USER_ID_FIELD"], jwt["USER_ID_CLAIM"], jwt["TOKEN_TYPE_CLAIM"], jwt["JTI_CLAIM"]) == (
+        "id", "user_id", "token_type", "jti")
+    assert jwt["SLIDING_TOKEN_REFRESH_EXP_CLAIM"] == "refresh_exp"
+    assert jwt["CHECK_USER_IS_ACTIVE"] is True and jwt["CHECK_REVOKE_TOKEN"] is False
+    assert jwt["REVOKE_TOKEN_CLAIM"] == "hash_password"
+    assert jwt["SIGNING_KEY"] == "k" * 40
+
+
+def test_environment_overrides_each_kind_of_setting():
+    settings = load_settings({
+        "SECRET_KEY": "k" * 40, "JWT_ROTATE_REFRESH_TOKENS": "true", "JWT_ACCESS_TOKEN_LIFETIME": "60",
+        "JWT_AUTH_HEADER_TYPES": "Bearer, JWT", "ARENA_PORT": "9000", "ARENA_DB": "other",
+        "MONGO_URL": "mongodb://u:p@db", "GAME_TICK_RATE": "30", "GAME_ROOM_CAPACITY": "4",
+    })
+    assert settings.jwt["ROTATE_REFRESH_TOKENS"] is True
+    assert settings.jwt["ACCESS_TOKEN_LIFETIME"] == timedelta(seconds=60)
+    assert settings.jwt["AUTH_HEADER_TYPES"] == ("Bearer", "JWT")
+    assert (settings.PORT, settings.DB, settings.MONGO_URL) == (9000, "other", "mongodb://u:p@db")
+    assert (settings.game.TICK_RATE, settings.game.ROOM_CAPACITY) == (30.0, 4)
+
+
+def test_missing_secret_key_generates_a_random_one_per_run():
+    first, second = load_settings({}), load_settings({})
+    assert first.SECRET_KEY_GENERATED and first.jwt["SIGNING_KEY"] != second.jwt["SIGNING_KEY"]
+    assert len(first.jwt["SIGNING_KEY"]) >= 32
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"JWT_ALGORITHM": "HS999"}, "JWT_ALGORITHM"),
+    ({"JWT_ALGORITHM": "none"}, "JWT_ALGORITHM"),
+    ({"JWT_ACCESS_TOKEN_LIFETIME": "0"}, "JWT_ACCESS_TOKEN_LIFETIME"),
+    ({"JWT_REFRESH_TOKEN_LIFETIME": "-5"}, "JWT_REFRESH_TOKEN_LIFETIME"),
+    ({"JWT_ALGORITHM": "RS256"}, "JWT_SIGNING_KEY"),
+    ({"JWT_ALGORITHM": "ES256", "JWT_SIGNING_KEY": "private"}, "JWT_VERIFYING_KEY"),
+    ({"JWT_ROTATE_REFRESH_TOKENS": "maybe"}, "JWT_ROTATE_REFRESH_TOKENS"),
+    ({"ARENA_PORT": "eighty"}, "ARENA_PORT"),
+    ({"GAME_TICK_RATE": "0"}, "GAME_TICK_RATE"),
+])
+def test_bad_settings_are_refused_naming_the_setting(env, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings(env)
+
