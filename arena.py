@@ -3,8 +3,12 @@
 import asyncio
 import time
 
+from auth.authentication import Authenticator
+from auth.backend import TokenBackend
 from auth.passwords import PasswordHasher
+from auth.service import TokenService
 from auth.store import Store
+from auth.tokens import TokenCodec
 from settings import Settings
 
 
@@ -16,6 +20,9 @@ class Arena:
         self.store = store
         self.hasher = PasswordHasher(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                                      settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS)
+        self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
+        self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
+        self.authenticator = Authenticator(settings.jwt, self.tokens)
         self.requests_in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()

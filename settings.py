@@ -47,7 +47,7 @@ JWT_DEFAULTS: dict[str, Any] = {
     "AUTH_HEADER_NAME": "Authorization",
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
-    "USER_AUTHENTICATION_RULE": "auth.authentication.default_user_authentication_rule",
+    "USER_AUTHENTICATION_RULE": "auth.service.default_user_authentication_rule",
     "AUTH_TOKEN_CLASSES": ("auth.tokens.AccessToken",),
     "TOKEN_TYPE_CLAIM": "token_type",
     "TOKEN_USER_CLASS": "auth.users.TokenUser",

@@ -154,6 +154,12 @@ class Store:
     async def is_family_revoked(self, family: str) -> bool:
         return await self.token_families.find_one({"_id": family}, {"_id": 1}) is not None
 
+    async def revoke_user_tokens(self, user_id: Any, now: float) -> None:
+        """Mark every token issued to the user before `now` invalid and blacklist their refresh tokens."""
+        await self.users.update_one({"id": user_id}, {"$set": {"tokens_valid_after": now}})
+        async for record in self.outstanding_tokens.find({"user_id": user_id}, {"expires_at": 1}):
+            await self.blacklist(record["_id"], user_id, record["expires_at"], "revoked")
+
     async def delete_expired_tokens(self, now: datetime) -> int:
         """What MongoDB's TTL monitor does by itself; the embedded store needs it done."""
         deleted = 0

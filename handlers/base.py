@@ -29,6 +29,12 @@ def detail(status: int, message: str, **extra: Any) -> APIError:
     return APIError(status, {"detail": message, **extra})
 
 
+def unauthorized(settings: dict, body: dict) -> APIError:
+    """401 with the `WWW-Authenticate` challenge SimpleJWT sends."""
+    challenge = f'{settings["AUTH_HEADER_TYPES"][0]} realm="api"'
+    return APIError(401, body, {"WWW-Authenticate": challenge})
+
+
 def string_field(data: dict, name: str, errors: dict, *, allow_blank: bool = False) -> Optional[str]:
     """Read a DRF `CharField`: numbers become strings, other non-strings and blanks are errors."""
     if name not in data:

@@ -2,14 +2,30 @@
 
 import os
 
+from auth.imports import import_string
 from handlers.accounts import HealthHandler, RegisterHandler
+from handlers.me import MeHandler
+from handlers.tokens import RevokeAllHandler
 from settings import Settings
 
 STATIC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
+
+# SimpleJWT's paths, served by the handler class its *_SERIALIZER setting names.
+TOKEN_PATHS = {
+    r"/api/token/": "TOKEN_OBTAIN_SERIALIZER",
+    r"/api/token/refresh/": "TOKEN_REFRESH_SERIALIZER",
+    r"/api/token/verify/": "TOKEN_VERIFY_SERIALIZER",
+    r"/api/token/blacklist/": "TOKEN_BLACKLIST_SERIALIZER",
+    r"/api/token/sliding/": "SLIDING_TOKEN_OBTAIN_SERIALIZER",
+    r"/api/token/sliding/refresh/": "SLIDING_TOKEN_REFRESH_SERIALIZER",
+}
 
 
 def build(settings: Settings) -> list:
     return [
         (r"/api/register/", RegisterHandler),
         (r"/api/health/", HealthHandler),
+        *((path, import_string(settings.jwt[setting])) for path, setting in TOKEN_PATHS.items()),
+        (r"/api/token/revoke-all/", RevokeAllHandler),
+        (r"/api/me/", MeHandler),
     ]

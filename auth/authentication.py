@@ -1,0 +1,65 @@
+"""Request authentication: an `Authorization: Bearer <token>` header becomes a user (SimpleJWT's
+JWTAuthentication, with its exact errors), statefully from the store or statelessly from claims."""
+
+from typing import Any, Mapping, Optional
+
+from auth.imports import import_string
+from auth.service import AuthenticationFailed, TokenService
+from auth.tokens import Token, TokenError
+
+
+class InvalidToken(AuthenticationFailed):
+    """No configured token class accepted the token; `messages` says why for each."""
+
+    def __init__(self, messages: list[dict]):
+        super().__init__("Given token not valid for any token type", "token_not_valid")
+        self.messages = messages
+
+
+class Authenticator:
+    """Resolves an Authorization header value to `(user, token)`, or None when there is none."""
+
+    def __init__(self, settings: Mapping[str, Any], tokens: TokenService):
+        self.settings = settings
+        self.tokens = tokens
+        self.header_types = tuple(settings["AUTH_HEADER_TYPES"])
+        self.token_classes = [import_string(path) for path in settings["AUTH_TOKEN_CLASSES"]]
+        self.stateless = settings["STATELESS_AUTHENTICATION"]
+        self.token_user_class = import_string(settings["TOKEN_USER_CLASS"])
+
+    def raw_token(self, header: Optional[str]) -> Optional[str]:
+        if header is None:
+            return None
+        parts = header.split()
+        if not parts or parts[0] not in self.header_types:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed("Authorization header must contain two space-delimited values",
+                                       "bad_authorization_header")
+        return parts[1]
+
+    async def validated_token(self, raw: str) -> Token:
+        messages = []
+        for token_class in self.token_classes:
+            try:
+                token = await self.tokens.codec.read(raw, token_class)
+                if token_class.blacklistable:
+                    await self.tokens.check_blacklist(token)
+                return token
+            except TokenError as exc:
+                messages.append({"token_class": token_class.__name__, "token_type": token_class.token_type,
+                                 "message": str(exc)})
+        raise InvalidToken(messages)
+
+    async def authenticate(self, header: Optional[str]) -> Optional[tuple[Any, Token]]:
+        raw = self.raw_token(header)
+        if raw is None:
+            return None
+        token = await self.validated_token(raw)
+        if self.stateless:
+            return self.token_user_class(token, self.settings["USER_ID_CLAIM"]), token
+        try:
+            return await self.tokens.user_for_token(token), token
+        except TokenError as exc:
+            raise InvalidToken([{"token_class": type(token).__name__, "token_type": token.token_type,
+                                 "message": str(exc)}]) from None

@@ -1,0 +1,99 @@
+"""SimpleJWT's token endpoints, same paths, fields, statuses and error JSON; plus revoke-all."""
+
+from typing import Any
+
+import tornado.web
+
+from auth.service import AuthenticationFailed
+from auth.tokens import TokenError
+from handlers.authenticated import AuthenticatedHandler
+from handlers.base import APIHandler, read_fields, unauthorized
+
+
+class TokenEndpoint(APIHandler):
+    """A POST that reads `fields`, calls `answer`, and turns token failures into SimpleJWT's 401s."""
+
+    fields: tuple = ()
+
+    async def answer(self, *values: str) -> dict:
+        raise NotImplementedError
+
+    async def post(self):
+        values = read_fields(self.body_data(), *self.fields)
+        try:
+            body = await self.answer(*values)
+        except TokenError as exc:
+            raise unauthorized(self.arena.settings.jwt, {"detail": str(exc), "code": "token_not_valid"}) from None
+        except AuthenticationFailed as exc:
+            error: dict[str, Any] = {"detail": exc.detail}
+            if exc.code and exc.code != "no_active_account":
+                error["code"] = exc.code
+            raise unauthorized(self.arena.settings.jwt, error) from None
+        self.write_json(body)
+
+
+class TokenObtainPairHandler(TokenEndpoint):
+    """`POST /api/token/` `{"username", "password"}` → `{"refresh", "access"}`."""
+
+    fields = ("username", "password")
+
+    async def answer(self, username: str, password: str) -> dict:
+        user = await self.arena.tokens.login(username, password)
+        return await self.arena.tokens.tokens_for_user(user)
+
+
+class TokenRefreshHandler(TokenEndpoint):
+    """`POST /api/token/refresh/` `{"refresh"}` → `{"access"}` (+ `"refresh"` when rotating)."""
+
+    fields = ("refresh",)
+
+    async def answer(self, refresh: str) -> dict:
+        return await self.arena.tokens.refresh(refresh)
+
+
+class TokenVerifyHandler(TokenEndpoint):
+    """`POST /api/token/verify/` `{"token"}` → `{}` for any valid, not blacklisted token."""
+
+    fields = ("token",)
+
+    async def answer(self, token: str) -> dict:
+        await self.arena.tokens.verify(token)
+        return {}
+
+
+class TokenBlacklistHandler(TokenEndpoint):
+    """`POST /api/token/blacklist/` `{"refresh"}` → `{}`: logs this refresh token out."""
+
+    fields = ("refresh",)
+
+    async def answer(self, refresh: str) -> dict:
+        await self.arena.tokens.blacklist(refresh)
+        return {}
+
+
+class TokenObtainSlidingHandler(TokenEndpoint):
+    """`POST /api/token/sliding/` `{"username", "password"}` → `{"token"}`."""
+
+    fields = ("username", "password")
+
+    async def answer(self, username: str, password: str) -> dict:
+        user = await self.arena.tokens.login(username, password)
+        return {"token": await self.arena.tokens.sliding_token_for_user(user)}
+
+
+class TokenRefreshSlidingHandler(TokenEndpoint):
+    """`POST /api/token/sliding/refresh/` `{"token"}` → `{"token"}` with a later exp."""
+
+    fields = ("token",)
+
+    async def answer(self, token: str) -> dict:
+        return {"token": await self.arena.tokens.refresh_sliding(token)}
+
+
+class RevokeAllHandler(AuthenticatedHandler):
+    """`POST /api/token/revoke-all/` (Bearer) → `{}`: every token of the caller stops working."""
+
+    @tornado.web.authenticated
+    async def post(self):
+        await self.arena.tokens.revoke_user_tokens(self.current_user["id"])
+        self.write_json({})
