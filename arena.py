@@ -3,8 +3,11 @@
 import asyncio
 import time
 
+from tornado.ioloop import PeriodicCallback
+
 from auth.authentication import Authenticator
 from auth.backend import TokenBackend
+from auth.flush import flush_expired_tokens
 from auth.passwords import PasswordHasher
 from auth.service import TokenService
 from auth.store import Store
@@ -23,12 +26,15 @@ class Arena:
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
         self.authenticator = Authenticator(settings.jwt, self.tokens)
+        self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)
         self.requests_in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
     def start(self) -> None:
-        """Start the background work (the game loop)."""
+        """Start the background work: the game loop, and expiring token records in the embedded store."""
+        if self.store.kind == "embedded":
+            self._flusher.start()
 
     def request_started(self) -> None:
         self.requests_in_flight += 1
@@ -46,4 +52,5 @@ class Arena:
             await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
         except asyncio.TimeoutError:
             pass
+        self._flusher.stop()
         self.hasher.shutdown()

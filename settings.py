@@ -70,6 +70,7 @@ JWT_DEFAULTS: dict[str, Any] = {
     "EXTRA_VERIFYING_KEYS": (),  # older keys still accepted, so a signing key rotates without logouts
     "SIGNING_KEY_ID": None,  # `kid` header written into issued tokens
     "JWKS_CACHE_SECONDS": 300,
+    "JWKS_REFETCH_INTERVAL": 5,  # an unknown kid refetches the JWKS at most this often
     "TOKEN_CLAIMS_HOOK": None,  # import string of f(user) -> dict of extra claims for every login
     "STATELESS_AUTHENTICATION": False,  # protected handlers build a TokenUser from claims, no DB read
 }
@@ -137,6 +138,7 @@ class Settings:
     ALLOWED_ORIGINS: tuple = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
     MAX_BODY_SIZE: int = 64 * 1024
     SHUTDOWN_TIMEOUT: float = 5.0
+    TOKEN_FLUSH_INTERVAL: float = 3600.0  # embedded store only: MongoDB's TTL indexes do it there
     PASSWORD_TIME_COST: int = 3  # Argon2id, OWASP's second recommended configuration
     PASSWORD_MEMORY_COST: int = 12288  # KiB
     PASSWORD_PARALLELISM: int = 1

@@ -28,7 +28,7 @@ class JWKSClient:
     the issuer is picked up without a restart and a flood of bogus kids cannot hammer the issuer.
     """
 
-    def __init__(self, url: str, cache_seconds: float, min_refetch: float = 5.0):
+    def __init__(self, url: str, cache_seconds: float, min_refetch: float):
         self.url = url
         self.cache_seconds = cache_seconds
         self.min_refetch = min_refetch
@@ -74,7 +74,10 @@ class TokenBackend:
         self.leeway = leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
         encoder = settings["JSON_ENCODER"]
         self.json_encoder = import_string(encoder) if isinstance(encoder, str) else encoder
-        self.jwks = JWKSClient(settings["JWK_URL"], settings["JWKS_CACHE_SECONDS"]) if settings["JWK_URL"] else None
+        self.jwks = None
+        if settings["JWK_URL"]:
+            self.jwks = JWKSClient(settings["JWK_URL"], settings["JWKS_CACHE_SECONDS"],
+                                   settings["JWKS_REFETCH_INTERVAL"])
 
     def encode(self, payload: dict) -> str:
         payload = dict(payload)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 from urllib.parse import urlencode
 
+import jwt
 import orjson
 
 
@@ -49,3 +50,15 @@ class ApiClient:
         response = await self.post("/api/register/", {"username": username, "password": password})
         assert response.status == 201, response.json
         return response
+
+    async def login(self, username: str = "alice", password: str = "correct horse") -> dict:
+        """Register `username` and obtain a token pair for it."""
+        await self.register(username, password)
+        response = await self.post("/api/token/", {"username": username, "password": password})
+        assert response.status == 200, response.json
+        return response.json
+
+
+def claims(token: str) -> dict:
+    """A token's payload, read without verification (what any client can see)."""
+    return jwt.decode(token, options={"verify_signature": False})

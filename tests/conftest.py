@@ -24,9 +24,16 @@ def pytest_configure(config):
 
 
 @pytest.fixture
-def settings(request):
+def jwt_overrides():
+    """JWT settings for one test; parametrize or override this fixture to change them."""
+    return {}
+
+
+@pytest.fixture
+def settings(request, jwt_overrides):
     marker = request.node.get_closest_marker("settings")
     overrides = dict(marker.kwargs) if marker else {}
+    overrides["jwt"] = {**overrides.get("jwt", {}), **jwt_overrides}
     env = {**TEST_ENV, **({"MONGO_URL": os.environ["MONGO_URL"]} if os.environ.get("MONGO_URL") else {})}
     return load_settings(env, **{**FAST_PASSWORDS, **overrides})
 

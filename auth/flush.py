@@ -1,0 +1,34 @@
+"""Delete expired token records: `python -m auth.flush` (SimpleJWT's `flushexpiredtokens`).
+
+MongoDB's TTL indexes do this by themselves; the embedded store does not run TTL, so the server
+calls `flush_expired_tokens` periodically there, and this command serves any store by hand.
+"""
+
+import asyncio
+import sys
+
+from auth.store import Store, connect_store, utcnow
+from settings import SettingsError, load_settings
+
+
+async def flush_expired_tokens(store: Store) -> int:
+    """Remove outstanding, blacklisted and family records whose token has expired; return how many."""
+    return await store.delete_expired_tokens(utcnow())
+
+
+async def _main() -> int:
+    settings = load_settings()
+    store = await connect_store(settings.MONGO_URL, settings.DB, settings.MONGO_TIMEOUT)
+    try:
+        deleted = await flush_expired_tokens(store)
+    finally:
+        store.close()
+    print(f"deleted {deleted} expired token records")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(asyncio.run(_main()))
+    except SettingsError as exc:
+        sys.exit(f"error: {exc}")
