@@ -12,6 +12,8 @@ from auth.passwords import PasswordHasher
 from auth.service import TokenService
 from auth.store import Store
 from auth.tokens import TokenCodec
+from game import protocol
+from game.game import Game
 from settings import Settings
 
 
@@ -26,6 +28,9 @@ class Arena:
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
         self.authenticator = Authenticator(settings.jwt, self.tokens)
+        self.game = Game(settings.game, store.record_game)
+        self.tokens.revocation_listeners.append(
+            lambda user_id: self.game.close_user(user_id, protocol.CLOSE_UNAUTHORIZED, "token_revoked"))
         self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)
         self.requests_in_flight = 0
         self._idle = asyncio.Event()
@@ -33,6 +38,7 @@ class Arena:
 
     def start(self) -> None:
         """Start the background work: the game loop, and expiring token records in the embedded store."""
+        self.game.start()
         if self.store.kind == "embedded":
             self._flusher.start()
 
@@ -46,11 +52,12 @@ class Arena:
             self._idle.set()
 
     async def shutdown(self) -> None:
-        """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop background work."""
+        """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop the game and the rest."""
         deadline = time.monotonic() + self.settings.SHUTDOWN_TIMEOUT
         try:
             await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
         except asyncio.TimeoutError:
             pass
+        await self.game.shutdown()
         self._flusher.stop()
         self.hasher.shutdown()

@@ -5,7 +5,7 @@ from typing import Any, Mapping, Optional
 
 from auth.imports import import_string
 from auth.service import AuthenticationFailed, TokenService
-from auth.tokens import Token, TokenError
+from auth.tokens import AccessToken, Token, TokenError
 
 
 class InvalidToken(AuthenticationFailed):
@@ -63,3 +63,8 @@ class Authenticator:
         except TokenError as exc:
             raise InvalidToken([{"token_class": type(token).__name__, "token_type": token.token_type,
                                  "message": str(exc)}]) from None
+
+    async def authenticate_access_token(self, raw: str) -> tuple[dict, Token]:
+        """An access token (never refresh or sliding) and its user, with every check of the REST API."""
+        token = await self.tokens.codec.read(raw, AccessToken)
+        return await self.tokens.user_for_token(token), token

@@ -4,6 +4,8 @@ import os
 
 from auth.imports import import_string
 from handlers.accounts import HealthHandler, RegisterHandler
+from handlers.game_socket import GameSocketHandler
+from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler
 from handlers.tokens import RevokeAllHandler
 from settings import Settings
@@ -28,4 +30,7 @@ def build(settings: Settings) -> list:
         *((path, import_string(settings.jwt[setting])) for path, setting in TOKEN_PATHS.items()),
         (r"/api/token/revoke-all/", RevokeAllHandler),
         (r"/api/me/", MeHandler),
+        (r"/api/me/games/", MyGamesHandler),
+        (r"/api/leaderboard/", LeaderboardHandler),
+        (r"/wss/multiplayer/", GameSocketHandler),
     ]

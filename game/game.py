@@ -1,0 +1,164 @@
+"""The in-process game: who is connected, who waits, which rooms run, and the loop that drives them.
+
+The WebSocket handler talks to the game through `connect`, `handle` and `disconnect` with objects
+that satisfy `room.Session`; the game knows nothing of HTTP or tokens.
+"""
+
+import itertools
+import logging
+import random
+import time
+import uuid
+from datetime import datetime, timezone
+from typing import Awaitable, Callable, Optional
+
+from game import protocol
+from game.loop import FixedTimestepLoop
+from game.matchmaker import Matchmaker, Ticket
+from game.results import ResultRecorder
+from game.room import Room, Session, encode, error_frame
+from settings import GameSettings
+
+log = logging.getLogger("arena.game")
+BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
+
+
+class Game:
+    """Sessions, the matchmaking queue, running rooms and their results."""
+
+    def __init__(self, settings: GameSettings, record_result: Callable[[dict], Awaitable[None]],
+                 rng: Optional[random.Random] = None, clock: Callable[[], float] = time.monotonic):
+        self.settings = settings
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self.sessions: dict[int, Session] = {}
+        self.seats: dict[int, Room] = {}
+        self.rooms: dict[str, Room] = {}
+        self.matchmaker = Matchmaker(settings)
+        self.results = ResultRecorder(record_result, settings.RESULT_RETRY_INTERVAL)
+        self.loop = FixedTimestepLoop(settings.TICK_RATE, self.step, clock)
+        self.ticks_per_snapshot = max(1, round(settings.TICK_RATE / settings.SNAPSHOT_RATE))
+        self.ticks_per_match = max(1, round(settings.TICK_RATE * settings.MATCH_INTERVAL))
+        self.accepting = True
+        self._bot_ids = itertools.count(-1, -1)  # user ids are positive: bot ids never collide
+
+    def start(self) -> None:
+        self.loop.start()
+
+    # Sessions
+
+    def connect(self, session: Session) -> None:
+        """An authenticated connection: replaces the user's previous one, rejoins a seat or queues."""
+        previous = self.sessions.get(session.user_id)
+        self.sessions[session.user_id] = session
+        if previous is not None and previous is not session:
+            previous.close(protocol.CLOSE_REPLACED, "replaced")
+        session.send(encode({"event": protocol.WELCOME, "user": {
+            "id": session.user_id, "username": session.username, "score": session.score}}))
+        room = self.seats.get(session.user_id)
+        if room is not None:
+            room.attach(session)
+            return
+        if not self.accepting:
+            session.close(protocol.CLOSE_GOING_AWAY, "shutting down")
+            return
+        if session.user_id not in self.matchmaker.queue:
+            self.matchmaker.add(Ticket(session.user_id, session.username, session.score, self.clock()))
+        session.send(self._queued_frame(session.user_id))
+
+    def disconnect(self, session: Session) -> None:
+        """The connection is gone; if it was the user's current one, they leave the queue or go idle."""
+        if self.sessions.get(session.user_id) is not session:
+            return  # replaced: the new connection owns the seat now
+        del self.sessions[session.user_id]
+        self.matchmaker.remove(session.user_id)
+        room = self.seats.get(session.user_id)
+        if room is not None:
+            room.detach(session.user_id)
+
+    def handle(self, session: Session, event: str, payload: dict) -> None:
+        """A game intention from a client, applied at the next tick."""
+        room = self.seats.get(session.user_id)
+        if room is None:
+            session.send(error_frame(protocol.NOT_IN_GAME, "wait for game_start before playing"))
+            return
+        room.enqueue(session.user_id, event, payload)
+
+    def close_user(self, user_id: int, code: int, reason: str) -> None:
+        session = self.sessions.get(user_id)
+        if session is not None:
+            session.close(code, reason)
+
+    # Matchmaking and rooms
+
+    def _queued_frame(self, user_id: int) -> bytes:
+        ticket = self.matchmaker.queue[user_id]
+        return encode({"event": protocol.QUEUED, "waiting": len(self.matchmaker.queue),
+                       "waited": round(self.clock() - ticket.queued_at, 1),
+                       "bots_after": self.settings.BOT_FILL_AFTER})
+
+    def run_matchmaking(self) -> None:
+        rooms, bot_filled = self.matchmaker.match(self.clock())
+        for group in rooms + bot_filled:
+            self._open_room(group)
+        for user_id in self.matchmaker.queue:
+            self.sessions[user_id].send(self._queued_frame(user_id))
+
+    def _open_room(self, tickets: list[Ticket]) -> None:
+        room = Room(uuid.uuid4().hex, self.settings, self.rng, snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
+        room.tick = self.loop.tick
+        room.on_over = self._finish
+        for ticket in tickets:
+            room.seat(self.sessions.get(ticket.user_id), ticket.user_id, ticket.username, ticket.score)
+            self.seats[ticket.user_id] = room
+        for name in self.rng.sample(BOT_NAMES, self.settings.ROOM_CAPACITY - len(tickets)):
+            room.seat(None, next(self._bot_ids), name, 0, bot=True)
+        self.rooms[room.id] = room
+        for user_id in room.humans:
+            session = room.sessions[user_id]
+            if session is not None:
+                session.send(room.game_start_frame(user_id))
+                session.send(room.snapshot_frame(room.tick))
+
+    def step(self, dt: float, tick: int) -> None:
+        """One tick of every room, the snapshots due this tick, and matchmaking once a MATCH_INTERVAL."""
+        snapshot_slot = tick % self.ticks_per_snapshot
+        for room in list(self.rooms.values()):
+            room.step(dt, tick)
+            if room.snapshot_phase == snapshot_slot and room.id in self.rooms:
+                room.broadcast(room.snapshot_frame(tick))
+        if tick % self.ticks_per_match == 0 and self.accepting:
+            self.run_matchmaking()
+
+    def _finish(self, room: Room, abandoned: bool = False) -> None:
+        """Game over: tell the players, free their seats, and record the result (once)."""
+        match = room.match
+        changes = {} if abandoned else match.score_changes()
+        room.broadcast(room.snapshot_frame(room.tick))
+        room.broadcast(encode({"event": protocol.GAME_OVER, "winner": None if abandoned else match.winner,
+                               "scores": {str(uid): change for uid, change in changes.items()},
+                               "abandoned": abandoned}))
+        del self.rooms[room.id]
+        for user_id in room.humans:
+            self.seats.pop(user_id, None)
+        players = [{"id": p.id, "username": p.username, "bot": p.bot, "score": p.score, "alive": p.alive}
+                   for p in match.players.values()]
+        self.results.submit({
+            "_id": room.id,
+            "players": players,
+            "winner": None if abandoned else match.winner,
+            "started_at": datetime.fromtimestamp(room.started_at, timezone.utc),
+            "ended_at": datetime.now(timezone.utc),
+            "score_changes": {str(uid): change for uid, change in changes.items()},
+            "abandoned": abandoned,
+        })
+
+    async def shutdown(self) -> None:
+        """Stop matchmaking, abandon running games without score changes, write results, close sockets."""
+        self.accepting = False
+        await self.loop.stop()
+        for room in list(self.rooms.values()):
+            self._finish(room, abandoned=True)
+        for session in list(self.sessions.values()):
+            session.close(protocol.CLOSE_GOING_AWAY, "server shutting down")
+        await self.results.close()

@@ -1,0 +1,36 @@
+"""Constants of the WebSocket protocol, shared by the handler, the game and the tests (docs/protocol.md)."""
+
+# Close codes.
+CLOSE_GOING_AWAY = 1001  # server shutdown
+CLOSE_TOO_BIG = 1009  # a frame over GAME_MAX_MESSAGE_SIZE (Tornado closes with it)
+CLOSE_UNAUTHORIZED = 4001  # no token, a bad token, a revoked token or user
+CLOSE_REPLACED = 4002  # the same user connected again elsewhere
+CLOSE_TOKEN_EXPIRED = 4003  # the access token expired and no refresh_token came in time
+CLOSE_RATE_LIMITED = 4008  # more messages than GAME_MESSAGE_RATE/GAME_MESSAGE_BURST allow
+CLOSE_SLOW_CONSUMER = 4009  # unsent output beyond GAME_MAX_PENDING_OUTPUT
+
+# Client → server events.
+AUTH = "auth"
+REFRESH_TOKEN = "refresh_token"
+MOVE_TO = "move_to"
+SHOOT_FIREBALL = "shoot_fireball"
+BLINK = "blink"
+MESSAGE = "message"
+GAME_INTENTS = (MOVE_TO, SHOOT_FIREBALL, BLINK, MESSAGE)
+
+# Server → client events.
+WELCOME = "welcome"
+QUEUED = "queued"
+GAME_START = "game_start"
+STATE = "state"
+ATTACK = "attack"
+DIED = "died"
+GAME_OVER = "game_over"
+ERROR = "error"
+TOKEN_REFRESHED = "token_refreshed"
+
+# Error codes of `error` events.
+BAD_MESSAGE = "bad_message"
+COOLDOWN = "cooldown"
+DEAD = "dead"
+NOT_IN_GAME = "not_in_game"

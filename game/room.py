@@ -1,0 +1,125 @@
+"""A room: one match, the sessions seated in it, the intentions queued since the last tick."""
+
+import random
+import time
+from typing import Any, Callable, Optional, Protocol
+
+import orjson
+
+from game import bots, protocol
+from game.rules import Match, Refused
+from settings import GameSettings
+
+
+class Session(Protocol):
+    """What the game needs of a connection (the WebSocket handler provides it)."""
+
+    user_id: int
+    username: str
+    score: int
+
+    def send(self, frame: bytes) -> None: ...
+
+    def close(self, code: int, reason: str) -> None: ...
+
+
+def encode(event: dict) -> bytes:
+    return orjson.dumps(event)
+
+
+def error_frame(code: str, detail: str) -> bytes:
+    return encode({"event": protocol.ERROR, "code": code, "detail": detail})
+
+
+class Room:
+    """Steps its match with the queued intentions and tells its players what happened."""
+
+    def __init__(self, room_id: str, settings: GameSettings, rng: random.Random, snapshot_phase: int = 0):
+        self.id = room_id
+        self.settings = settings
+        self.rng = rng
+        self.match = Match(settings, rng)
+        self.sessions: dict[int, Optional[Session]] = {}
+        self.bots: list[int] = []
+        self.inputs: list[tuple[int, str, dict]] = []
+        self.snapshot_phase = snapshot_phase  # rooms send snapshots on different ticks, spreading the work
+        self.started_at = time.time()
+        self.tick = 0  # the loop's tick at the last step, stamped on snapshots
+        self.on_over: Callable[["Room"], Any] = lambda room: None
+
+    def seat(self, session: Optional[Session], player_id: int, username: str, score: int, bot: bool = False) -> None:
+        self.match.add_player(player_id, username, score, bot)
+        if bot:
+            self.bots.append(player_id)
+        else:
+            self.sessions[player_id] = session
+
+    @property
+    def humans(self) -> list[int]:
+        return list(self.sessions)
+
+    def attach(self, session: Session) -> None:
+        """A seated player's (new) connection: they get the full picture again."""
+        self.sessions[session.user_id] = session
+        self.match.set_connected(session.user_id, True)
+        session.send(self.game_start_frame(session.user_id))
+        session.send(self.snapshot_frame(self.tick))
+
+    def detach(self, player_id: int) -> None:
+        self.sessions[player_id] = None
+        if not self.match.over:
+            self.match.set_connected(player_id, False)
+
+    def game_start_frame(self, player_id: int) -> bytes:
+        s = self.settings
+        players = [{"id": p.id, "username": p.username, "score": p.score, "bot": p.bot}
+                   for p in self.match.players.values()]
+        return encode({"event": protocol.GAME_START, "room": self.id, "you": player_id, "players": players,
+                       "map": {"width": s.MAP_WIDTH, "height": s.MAP_HEIGHT}, "tick_rate": s.TICK_RATE,
+                       "snapshot_rate": s.SNAPSHOT_RATE})
+
+    def broadcast(self, frame: bytes) -> None:
+        for session in self.sessions.values():
+            if session is not None:
+                session.send(frame)
+
+    def enqueue(self, player_id: int, event: str, payload: dict) -> None:
+        self.inputs.append((player_id, event, payload))
+
+    def _apply(self, player_id: int, event: str, payload: dict) -> None:
+        match = self.match
+        if event == protocol.MESSAGE:
+            self.broadcast(encode(match.chat(player_id, payload["text"])))
+        elif event == protocol.MOVE_TO:
+            match.move_to(player_id, payload["tx"], payload["ty"])
+        elif event == protocol.SHOOT_FIREBALL:
+            ball = match.shoot_fireball(player_id, payload["tx"], payload["ty"])
+            self.broadcast(encode({"event": protocol.SHOOT_FIREBALL, "player": player_id, "fireball": ball.id,
+                                   "tx": payload["tx"], "ty": payload["ty"]}))
+        elif event == protocol.BLINK:
+            match.blink(player_id, payload["tx"], payload["ty"])
+
+    def step(self, dt: float, tick: int) -> None:
+        """Apply the queued intentions, let bots think, advance the match by `dt`, report events."""
+        self.tick = tick
+        inputs, self.inputs = self.inputs, []
+        for player_id, event, payload in inputs:
+            try:
+                self._apply(player_id, event, payload)
+            except Refused as refused:
+                session = self.sessions.get(player_id)
+                if session is not None:
+                    session.send(error_frame(refused.code, refused.detail))
+        match = self.match
+        for bot_id in self.bots:
+            bot = match.players[bot_id]
+            if bot.alive:
+                bots.think(match, bot, dt, self.rng)
+        for event in match.step(dt):
+            self.broadcast(encode(event))
+        if match.over:
+            self.on_over(self)
+
+    def snapshot_frame(self, tick: int) -> bytes:
+        """The state encoded once; the same bytes go to every player of the room."""
+        return encode(self.match.snapshot(tick))

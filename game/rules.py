@@ -1,0 +1,260 @@
+"""The rules of ball battle, server-authoritative: plain state stepped by a fixed `dt`.
+
+No sockets, no IOLoop, no wall clock: a `Match` is given its settings, its players and a random
+source, receives intentions, and `step(dt)` advances it, returning what happened. Replaying the same
+intentions with the same seed gives the same game.
+"""
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from game import protocol
+from settings import GameSettings
+
+FRAME = 1 / 60  # the original's frame: knockback friction is specified per 1/60 s
+KNOCKBACK_STOP = 0.01  # below this speed a knockback is over (the original's eps)
+
+
+class Refused(Exception):
+    """An intention the rules do not allow now; `code` is the protocol's error code."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass
+class Player:
+    id: int
+    username: str
+    score: int
+    bot: bool
+    x: float
+    y: float
+    radius: float
+    speed: float
+    target: Optional[tuple[float, float]] = None
+    knock_x: float = 0.0
+    knock_y: float = 0.0
+    knock_speed: float = 0.0
+    hits: int = 0
+    alive: bool = True
+    fireball_ready_at: float = 0.0
+    blink_ready_at: float = 0.0
+    connected: bool = True
+    disconnected_at: float = 0.0
+
+
+@dataclass
+class Fireball:
+    id: int
+    owner: int
+    x: float
+    y: float
+    dx: float
+    dy: float
+    remaining: float
+
+
+@dataclass
+class Match:
+    """One room's game state and the rules that change it."""
+
+    settings: GameSettings
+    rng: random.Random
+    players: dict[int, Player] = field(default_factory=dict)
+    fireballs: list[Fireball] = field(default_factory=list)
+    time: float = 0.0
+    over: bool = False
+    winner: Optional[int] = None
+    _next_fireball: int = 0
+
+    def add_player(self, player_id: int, username: str, score: int, bot: bool) -> Player:
+        s = self.settings
+        x, y = self._free_spot()
+        player = Player(player_id, username, score, bot, x, y, s.PLAYER_RADIUS, s.PLAYER_SPEED,
+                        fireball_ready_at=self.time + s.FIREBALL_COOLDOWN, blink_ready_at=self.time + s.BLINK_COOLDOWN)
+        self.players[player_id] = player
+        return player
+
+    def _free_spot(self) -> tuple[float, float]:
+        """A random spot whose ball overlaps no other ball (the best of a few tries on a crowded map)."""
+        s = self.settings
+        best, best_gap = (s.MAP_WIDTH / 2, s.MAP_HEIGHT / 2), -math.inf
+        for _ in range(20):
+            x = self.rng.uniform(s.PLAYER_RADIUS, s.MAP_WIDTH - s.PLAYER_RADIUS)
+            y = self.rng.uniform(s.PLAYER_RADIUS, s.MAP_HEIGHT - s.PLAYER_RADIUS)
+            gap = min((math.hypot(x - p.x, y - p.y) - p.radius - s.PLAYER_RADIUS for p in self.players.values()),
+                      default=math.inf)
+            if gap > 0:
+                return x, y
+            if gap > best_gap:
+                best, best_gap = (x, y), gap
+        return best
+
+    # Intentions
+
+    def _actor(self, player_id: int) -> Player:
+        player = self.players[player_id]
+        if not player.alive or self.over:
+            raise Refused(protocol.DEAD, "dead players cannot act")
+        return player
+
+    def _clamp(self, x: float, y: float) -> tuple[float, float]:
+        return min(max(x, 0.0), self.settings.MAP_WIDTH), min(max(y, 0.0), self.settings.MAP_HEIGHT)
+
+    def move_to(self, player_id: int, tx: float, ty: float) -> None:
+        player = self._actor(player_id)
+        player.target = self._clamp(tx, ty)
+
+    def shoot_fireball(self, player_id: int, tx: float, ty: float) -> Fireball:
+        player = self._actor(player_id)
+        s = self.settings
+        if self.time < player.fireball_ready_at:
+            raise Refused(protocol.COOLDOWN, f"fireball ready in {player.fireball_ready_at - self.time:.2f} s")
+        angle = math.atan2(ty - player.y, tx - player.x)
+        self._next_fireball += 1
+        fireball = Fireball(self._next_fireball, player_id, player.x, player.y, math.cos(angle), math.sin(angle),
+                            s.FIREBALL_RANGE)
+        self.fireballs.append(fireball)
+        player.fireball_ready_at = self.time + s.FIREBALL_COOLDOWN
+        return fireball
+
+    def blink(self, player_id: int, tx: float, ty: float) -> None:
+        player = self._actor(player_id)
+        s = self.settings
+        if self.time < player.blink_ready_at:
+            raise Refused(protocol.COOLDOWN, f"blink ready in {player.blink_ready_at - self.time:.2f} s")
+        distance = min(math.hypot(tx - player.x, ty - player.y), s.BLINK_RANGE)
+        angle = math.atan2(ty - player.y, tx - player.x)
+        player.x, player.y = self._clamp(player.x + distance * math.cos(angle), player.y + distance * math.sin(angle))
+        player.target = None
+        player.blink_ready_at = self.time + s.BLINK_COOLDOWN
+
+    def chat(self, player_id: int, text: str) -> dict:
+        if len(text) > self.settings.CHAT_MAX_LENGTH:
+            raise Refused(protocol.BAD_MESSAGE, f"chat messages are at most {self.settings.CHAT_MAX_LENGTH} characters")
+        player = self.players[player_id]
+        return {"event": protocol.MESSAGE, "from": player_id, "username": player.username, "text": text}
+
+    def set_connected(self, player_id: int, connected: bool) -> None:
+        """A dropped player's ball stands still; after GAME_RECONNECT_GRACE it counts as dead."""
+        player = self.players[player_id]
+        player.connected = connected
+        if not connected:
+            player.disconnected_at = self.time
+            player.target = None
+
+    # Simulation
+
+    def step(self, dt: float) -> list[dict]:
+        """Advance by `dt` seconds; return the events that happened (attacks, deaths)."""
+        if self.over:
+            return []
+        self.time += dt
+        events: list[dict] = []
+        for player in self.players.values():
+            if player.alive:
+                self._move(player, dt)
+        self._fly_fireballs(dt, events)
+        grace = self.settings.RECONNECT_GRACE
+        for player in self.players.values():
+            if player.alive and not player.connected and self.time - player.disconnected_at >= grace:
+                self._kill(player, events)
+        alive = [player.id for player in self.players.values() if player.alive]
+        if len(alive) <= 1:
+            self.over = True
+            self.winner = alive[0] if alive else None
+        return events
+
+    def _move(self, player: Player, dt: float) -> None:
+        if player.knock_speed > KNOCKBACK_STOP:
+            player.target = None  # own movement pauses while knocked back
+            player.x, player.y = self._clamp(player.x + player.knock_x * player.knock_speed * dt,
+                                             player.y + player.knock_y * player.knock_speed * dt)
+            player.knock_speed *= self.settings.KNOCKBACK_FRICTION ** (dt / FRAME)
+            return
+        if player.target is None:
+            return
+        tx, ty = player.target
+        distance = math.hypot(tx - player.x, ty - player.y)
+        travel = player.speed * dt
+        if distance <= travel:
+            player.x, player.y, player.target = tx, ty, None
+        else:
+            player.x += (tx - player.x) / distance * travel
+            player.y += (ty - player.y) / distance * travel
+
+    def _fly_fireballs(self, dt: float, events: list[dict]) -> None:
+        s = self.settings
+        flying = []
+        for ball in self.fireballs:
+            travel = min(s.FIREBALL_SPEED * dt, ball.remaining)
+            ball.x += ball.dx * travel
+            ball.y += ball.dy * travel
+            ball.remaining -= travel
+            target = self._first_touched(ball)
+            if target is not None:
+                self._hit(ball, target, events)
+            elif ball.remaining > 1e-9:
+                flying.append(ball)
+        self.fireballs = flying
+
+    def _first_touched(self, ball: Fireball) -> Optional[Player]:
+        reach = self.settings.FIREBALL_RADIUS
+        for player in self.players.values():
+            if player.alive and player.id != ball.owner:
+                if math.hypot(ball.x - player.x, ball.y - player.y) < reach + player.radius:
+                    return player
+        return None
+
+    def _hit(self, ball: Fireball, player: Player, events: list[dict]) -> None:
+        s = self.settings
+        angle = math.atan2(player.y - ball.y, player.x - ball.x)
+        player.hits += 1
+        player.radius -= s.HIT_DAMAGE
+        player.knock_x, player.knock_y = math.cos(angle), math.sin(angle)
+        player.knock_speed = s.KNOCKBACK_SPEED
+        player.speed *= s.HIT_SPEED_FACTOR
+        player.target = None
+        events.append({"event": protocol.ATTACK, "attacker": ball.owner, "attackee": player.id,
+                       "x": player.x, "y": player.y, "angle": angle, "damage": s.HIT_DAMAGE, "fireball": ball.id})
+        if player.hits >= s.HITS_TO_KILL:
+            self._kill(player, events)
+
+    def _kill(self, player: Player, events: list[dict]) -> None:
+        player.alive = False
+        player.target = None
+        player.knock_speed = 0.0
+        events.append({"event": protocol.DIED, "player": player.id})
+
+    # What clients see
+
+    def player_row(self, player: Player) -> list[Any]:
+        """`[id, x, y, radius, alive, fireball_cooldown, blink_cooldown, connected, hits]`, documented in docs/protocol.md."""
+        return [player.id, round(player.x, 4), round(player.y, 4), round(player.radius, 4), int(player.alive),
+                round(max(0.0, player.fireball_ready_at - self.time), 2),
+                round(max(0.0, player.blink_ready_at - self.time), 2), int(player.connected), player.hits]
+
+    def snapshot(self, tick: int) -> dict:
+        return {
+            "event": protocol.STATE,
+            "tick": tick,
+            "players": [self.player_row(player) for player in self.players.values()],
+            "fireballs": [[ball.id, round(ball.x, 4), round(ball.y, 4), ball.owner] for ball in self.fireballs],
+        }
+
+    def score_changes(self) -> dict[int, int]:
+        """The original rule: the survivor +10, every dead human −5; bots have no score."""
+        changes = {}
+        for player in self.players.values():
+            if player.bot:
+                continue
+            if player.id == self.winner:
+                changes[player.id] = self.settings.WIN_SCORE
+            elif not player.alive:
+                changes[player.id] = self.settings.LOSS_SCORE
+        return changes

@@ -1,0 +1,205 @@
+"""`/wss/multiplayer/`: the game's WebSocket.
+
+Lifecycle, in the order Tornado guarantees:
+1. `check_origin` — browsers must come from an allowed origin; native clients send no Origin.
+2. `open` — authenticate by `?token=<access>` (or wait GAME_AUTH_TIMEOUT for an `auth` frame); any
+   failure closes with 4001 and the player never joins.
+3. join — `Game.connect` sends `welcome`, replaces an older connection of the user (4002), and
+   queues the player or puts them back in their seat.
+4. play — `on_message` rate-limits, parses, and hands intentions to the game; `refresh_token`
+   extends the session past the first token's expiry (else 4003 after a grace).
+5. leave — `on_close` tells the game, which keeps a running game's seat for GAME_RECONNECT_GRACE.
+"""
+
+import fnmatch
+import time
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import orjson
+import tornado.websocket
+from tornado.ioloop import IOLoop
+
+from auth.service import BLACKLISTED, AuthenticationFailed
+from auth.tokens import ExpiredTokenError, Token, TokenError
+from game import protocol
+from game.room import error_frame
+
+LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
+
+
+def close_reason(exc: Exception) -> str:
+    """The short reason a failed authentication closes the socket with."""
+    if isinstance(exc, ExpiredTokenError):
+        return "token_expired"
+    if isinstance(exc, AuthenticationFailed):
+        return exc.code or "token_not_valid"
+    if isinstance(exc, TokenError) and str(exc) == BLACKLISTED:
+        return "token_revoked"
+    return "token_not_valid"
+
+
+def parse_intent(event: str, message: dict) -> dict:
+    """The intention's fields, checked; raises ValueError saying what is wrong."""
+    if event == protocol.MESSAGE:
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise ValueError("message needs a string text")
+        return {"text": text}
+    tx, ty = message.get("tx"), message.get("ty")
+    for value in (tx, ty):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
+            raise ValueError(f"{event} needs finite numbers tx and ty")
+    return {"tx": float(tx), "ty": float(ty)}
+
+
+class RateLimit:
+    """A token bucket: `rate` messages per second on average, bursts of up to `burst`."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class GameSocketHandler(tornado.websocket.WebSocketHandler):
+    """One player's connection; also the `Session` the game sends frames to."""
+
+    user_id: Optional[int] = None
+    username = ""
+    score = 0
+    _closed = False
+    _pending_output = 0
+
+    @property
+    def arena(self):
+        return self.application.settings["arena"]
+
+    def check_origin(self, origin: str) -> bool:
+        host = self.request.headers.get("Host", "")
+        allowed = (f"http://{host}", f"https://{host}", *LOCAL_ORIGINS, *self.arena.settings.ALLOWED_ORIGINS)
+        origin = origin.lower().rstrip("/")
+        if urlsplit(origin).scheme not in ("http", "https"):
+            return False
+        return any(fnmatch.fnmatchcase(origin, pattern.lower()) for pattern in allowed)
+
+    def get_compression_options(self) -> None:
+        return None  # per-message deflate costs CPU per frame and breaks encode-once fan-out
+
+    async def open(self) -> None:
+        game = self.arena.settings.game
+        self._limit = RateLimit(game.MESSAGE_RATE, game.MESSAGE_BURST)
+        self._expiry_timer = None
+        token = self.get_query_argument("token", None)
+        if token:
+            await self._authenticate(token)
+        else:
+            self._auth_timer = IOLoop.current().call_later(
+                game.AUTH_TIMEOUT, lambda: self.close(protocol.CLOSE_UNAUTHORIZED, "auth_timeout"))
+
+    async def _authenticate(self, raw: Any) -> None:
+        try:
+            if not isinstance(raw, str):
+                raise TokenError("Token is invalid")
+            user, token = await self.arena.authenticator.authenticate_access_token(raw)
+        except (TokenError, AuthenticationFailed) as exc:
+            self.close(protocol.CLOSE_UNAUTHORIZED, close_reason(exc))
+            return
+        if self._closed:
+            return
+        self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
+        self.current_user = user
+        self._follow_expiry(token)
+        self.arena.game.connect(self)
+
+    def _follow_expiry(self, token: Token) -> None:
+        """Close with 4003 once this token is expired and the grace has passed without a refresh."""
+        if self._expiry_timer is not None:
+            IOLoop.current().remove_timeout(self._expiry_timer)
+        delay = token["exp"] - time.time() + self.arena.settings.game.TOKEN_EXPIRY_GRACE
+        self._expiry_timer = IOLoop.current().call_later(
+            max(0.0, delay), lambda: self.close(protocol.CLOSE_TOKEN_EXPIRED, "token_expired"))
+
+    async def _refresh(self, raw: Any) -> None:
+        try:
+            if not isinstance(raw, str):
+                raise TokenError("Token is invalid")
+            user, token = await self.arena.authenticator.authenticate_access_token(raw)
+            if user["id"] != self.user_id:
+                raise TokenError("Token is for another user")
+        except (TokenError, AuthenticationFailed) as exc:
+            self.send(error_frame(close_reason(exc), str(exc)))
+            return
+        self._follow_expiry(token)
+        self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))
+
+    async def on_message(self, message: Any) -> None:
+        if not self._limit.allow():
+            self.close(protocol.CLOSE_RATE_LIMITED, "rate_limited")
+            return
+        try:
+            frame = orjson.loads(message)
+        except orjson.JSONDecodeError:
+            self.send(error_frame(protocol.BAD_MESSAGE, "frames must be JSON objects"))
+            return
+        event = frame.get("event") if isinstance(frame, dict) else None
+        if self.user_id is None:
+            if event == protocol.AUTH:
+                IOLoop.current().remove_timeout(self._auth_timer)
+                await self._authenticate(frame.get("token"))
+            else:
+                self.close(protocol.CLOSE_UNAUTHORIZED, "auth_required")
+            return
+        if event == protocol.REFRESH_TOKEN:
+            await self._refresh(frame.get("token"))
+        elif event in protocol.GAME_INTENTS:
+            try:
+                intent = parse_intent(event, frame)
+            except ValueError as exc:
+                self.send(error_frame(protocol.BAD_MESSAGE, str(exc)))
+                return
+            self.arena.game.handle(self, event, intent)
+        else:
+            self.send(error_frame(protocol.BAD_MESSAGE, f"unknown event {event!r}"))
+
+    def send(self, frame: bytes) -> None:
+        """Queue a frame; a client that lets GAME_MAX_PENDING_OUTPUT pile up unsent is dropped."""
+        if self._closed:
+            return
+        if self._pending_output > self.arena.settings.game.MAX_PENDING_OUTPUT:
+            self.close(protocol.CLOSE_SLOW_CONSUMER, "slow_consumer")
+            return
+        try:
+            written = self.write_message(frame)
+        except tornado.websocket.WebSocketClosedError:
+            return
+        size = len(frame)
+        self._pending_output += size
+        written.add_done_callback(lambda _: self._sent(size))
+
+    def _sent(self, size: int) -> None:
+        self._pending_output -= size
+
+    def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+        if not self._closed:
+            self._closed = True
+            super().close(code, reason)
+
+    def on_close(self) -> None:
+        self._closed = True
+        loop = IOLoop.current()
+        for timer in (getattr(self, "_auth_timer", None), getattr(self, "_expiry_timer", None)):
+            if timer is not None:
+                loop.remove_timeout(timer)
+        if self.user_id is not None:
+            self.arena.game.disconnect(self)

@@ -1,0 +1,42 @@
+"""Scores: the public leaderboard and the caller's recent games."""
+
+import tornado.web
+
+from auth.users import public_user
+from handlers.authenticated import AuthenticatedHandler
+from handlers.base import APIHandler, FieldErrors
+
+MAX_LIMIT = 100
+
+
+def read_limit(handler: APIHandler, default: int) -> int:
+    raw = handler.get_query_argument("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise FieldErrors({"limit": [f"Ensure this value is a whole number from 1 to {MAX_LIMIT}."]})
+    return int(raw)
+
+
+class LeaderboardHandler(APIHandler):
+    """`GET /api/leaderboard/?limit=N` → `{"results": [{"rank", "id", "username", "score", ...}]}`."""
+
+    async def get(self):
+        users = await self.arena.store.leaderboard(read_limit(self, 10))
+        self.write_json({"results": [{"rank": rank, **public_user(user)} for rank, user in enumerate(users, 1)]})
+
+
+class MyGamesHandler(AuthenticatedHandler):
+    """`GET /api/me/games/?limit=N` (Bearer) → the caller's most recent games, newest first."""
+
+    @tornado.web.authenticated
+    async def get(self):
+        user_id = self.current_user["id"]
+        games = await self.arena.store.recent_games(user_id, read_limit(self, 20))
+        self.write_json({"results": [{
+            "id": game["_id"],
+            "started_at": game["started_at"].isoformat().replace("+00:00", "Z"),
+            "ended_at": game["ended_at"].isoformat().replace("+00:00", "Z"),
+            "players": game["players"],
+            "winner": game["winner"],
+            "score_change": game["score_changes"].get(str(user_id), 0),
+            "abandoned": game.get("abandoned", False),
+        } for game in games]})

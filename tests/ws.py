@@ -1,0 +1,58 @@
+"""A WebSocket game client for tests: connect with a token, send events, wait for events or the close."""
+
+from typing import Any, Optional
+
+import orjson
+from tornado.httpclient import HTTPRequest
+from tornado.websocket import websocket_connect
+
+
+class GameClient:
+    def __init__(self, connection):
+        self.connection = connection
+        self.events: list[dict] = []
+        self.last_state: Optional[dict] = None
+
+    @classmethod
+    async def connect(cls, base_url: str, token: Optional[str] = None, headers: Optional[dict] = None,
+                      path: str = "/wss/multiplayer/") -> "GameClient":
+        url = base_url.replace("http://", "ws://") + path + (f"?token={token}" if token else "")
+        return cls(await websocket_connect(HTTPRequest(url, headers=headers or {})))
+
+    async def send(self, event: str, **fields: Any) -> None:
+        await self.connection.write_message(orjson.dumps({"event": event, **fields}).decode())
+
+    async def next_event(self) -> Optional[dict]:
+        """The next frame as a dict, or None once the server has closed the socket."""
+        message = await self.connection.read_message()
+        if message is None:
+            return None
+        event = orjson.loads(message)
+        self.events.append(event)
+        if event.get("event") == "state":
+            self.last_state = event
+        return event
+
+    async def wait_for(self, name: str) -> dict:
+        """Read until an event called `name`; fails if the socket closes first."""
+        while True:
+            event = await self.next_event()
+            assert event is not None, f"closed ({self.close_code}, {self.close_reason}) before {name!r}"
+            if event["event"] == name:
+                return event
+
+    async def wait_closed(self) -> tuple[Optional[int], Optional[str]]:
+        while await self.next_event() is not None:
+            pass
+        return self.close_code, self.close_reason
+
+    @property
+    def close_code(self) -> Optional[int]:
+        return self.connection.close_code
+
+    @property
+    def close_reason(self) -> Optional[str]:
+        return self.connection.close_reason
+
+    def close(self) -> None:
+        self.connection.close()
