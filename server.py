@@ -29,7 +29,7 @@ def make_app(arena: Arena) -> tornado.web.Application:
         default_handler_class=NotFoundHandler,
         log_function=log_request,
         websocket_ping_interval=arena.settings.game.PING_INTERVAL,
-        websocket_ping_timeout=arena.settings.game.PING_TIMEOUT,
+        websocket_ping_timeout=0,  # Tornado caps it at the interval; GameSocketHandler drops silent peers
         websocket_max_message_size=arena.settings.game.MAX_MESSAGE_SIZE,
         static_path=routes.STATIC_PATH,
     )

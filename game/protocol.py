@@ -8,6 +8,7 @@ CLOSE_REPLACED = 4002  # the same user connected again elsewhere
 CLOSE_TOKEN_EXPIRED = 4003  # the access token expired and no refresh_token came in time
 CLOSE_RATE_LIMITED = 4008  # more messages than GAME_MESSAGE_RATE/GAME_MESSAGE_BURST allow
 CLOSE_SLOW_CONSUMER = 4009  # unsent output beyond GAME_MAX_PENDING_OUTPUT
+CLOSE_SILENT_PEER = 4010  # nothing heard (not even a pong) for GAME_PING_TIMEOUT
 
 # Client → server events.
 AUTH = "auth"

@@ -14,6 +14,7 @@ from game import protocol
 from settings import GameSettings
 
 FRAME = 1 / 60  # the original's frame: knockback friction is specified per 1/60 s
+TIME_EPSILON = 1e-9  # simulation time is a sum of dt steps: compare cooldowns with a little slack
 KNOCKBACK_STOP = 0.01  # below this speed a knockback is over (the original's eps)
 
 
@@ -113,7 +114,7 @@ class Match:
     def shoot_fireball(self, player_id: int, tx: float, ty: float) -> Fireball:
         player = self._actor(player_id)
         s = self.settings
-        if self.time < player.fireball_ready_at:
+        if self.time + TIME_EPSILON < player.fireball_ready_at:
             raise Refused(protocol.COOLDOWN, f"fireball ready in {player.fireball_ready_at - self.time:.2f} s")
         angle = math.atan2(ty - player.y, tx - player.x)
         self._next_fireball += 1
@@ -126,7 +127,7 @@ class Match:
     def blink(self, player_id: int, tx: float, ty: float) -> None:
         player = self._actor(player_id)
         s = self.settings
-        if self.time < player.blink_ready_at:
+        if self.time + TIME_EPSILON < player.blink_ready_at:
             raise Refused(protocol.COOLDOWN, f"blink ready in {player.blink_ready_at - self.time:.2f} s")
         distance = min(math.hypot(tx - player.x, ty - player.y), s.BLINK_RANGE)
         angle = math.atan2(ty - player.y, tx - player.x)
@@ -193,23 +194,39 @@ class Match:
         flying = []
         for ball in self.fireballs:
             travel = min(s.FIREBALL_SPEED * dt, ball.remaining)
-            ball.x += ball.dx * travel
-            ball.y += ball.dy * travel
+            target, along = self._first_touched(ball, travel)
+            ball.x += ball.dx * along
+            ball.y += ball.dy * along
             ball.remaining -= travel
-            target = self._first_touched(ball)
             if target is not None:
                 self._hit(ball, target, events)
             elif ball.remaining > 1e-9:
                 flying.append(ball)
         self.fireballs = flying
 
-    def _first_touched(self, ball: Fireball) -> Optional[Player]:
-        reach = self.settings.FIREBALL_RADIUS
+    def _first_touched(self, ball: Fireball, travel: float) -> tuple[Optional[Player], float]:
+        """The first other player the ball's path over `travel` touches, and how far along it does.
+
+        The path is swept, not sampled, so a fast ball cannot pass through a player between ticks.
+        """
+        first, first_at = None, travel
         for player in self.players.values():
-            if player.alive and player.id != ball.owner:
-                if math.hypot(ball.x - player.x, ball.y - player.y) < reach + player.radius:
-                    return player
-        return None
+            if not player.alive or player.id == ball.owner:
+                continue
+            reach = self.settings.FIREBALL_RADIUS + player.radius
+            # Solve |ball + t·direction − player| = reach for the smallest t in [0, travel].
+            ox, oy = ball.x - player.x, ball.y - player.y
+            b = ox * ball.dx + oy * ball.dy
+            c = ox * ox + oy * oy - reach * reach
+            if c < 0:
+                return player, 0.0  # already touching
+            disc = b * b - c
+            if disc < 0 or b > 0:
+                continue
+            t = -b - math.sqrt(disc)
+            if t <= first_at:
+                first, first_at = player, t
+        return first, first_at
 
     def _hit(self, ball: Fireball, player: Player, events: list[dict]) -> None:
         s = self.settings

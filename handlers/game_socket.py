@@ -8,7 +8,9 @@ Lifecycle, in the order Tornado guarantees:
    queues the player or puts them back in their seat.
 4. play — `on_message` rate-limits, parses, and hands intentions to the game; `refresh_token`
    extends the session past the first token's expiry (else 4003 after a grace).
-5. leave — `on_close` tells the game, which keeps a running game's seat for GAME_RECONNECT_GRACE.
+5. leave — `on_close` (or our own `close`) tells the game, which keeps a running game's seat for
+   GAME_RECONNECT_GRACE. Tornado pings every GAME_PING_INTERVAL; a peer silent for GAME_PING_TIMEOUT
+   is dropped with 4010.
 """
 
 import fnmatch
@@ -18,7 +20,7 @@ from urllib.parse import urlsplit
 
 import orjson
 import tornado.websocket
-from tornado.ioloop import IOLoop
+from tornado.ioloop import IOLoop, PeriodicCallback
 
 from auth.service import BLACKLISTED, AuthenticationFailed
 from auth.tokens import ExpiredTokenError, Token, TokenError
@@ -80,6 +82,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     score = 0
     _closed = False
     _pending_output = 0
+    _auth_timer: Optional[object] = None
+    _expiry_timer: Optional[object] = None
+    _silence_check: Optional[PeriodicCallback] = None
 
     @property
     def arena(self):
@@ -99,7 +104,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     async def open(self) -> None:
         game = self.arena.settings.game
         self._limit = RateLimit(game.MESSAGE_RATE, game.MESSAGE_BURST)
-        self._expiry_timer = None
+        self._last_heard = time.monotonic()
+        self._silence_check = PeriodicCallback(self._drop_if_silent, game.PING_INTERVAL * 1000)
+        self._silence_check.start()
         token = self.get_query_argument("token", None)
         if token:
             await self._authenticate(token)
@@ -143,7 +150,16 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self._follow_expiry(token)
         self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))
 
+    def on_pong(self, data: bytes) -> None:
+        self._last_heard = time.monotonic()
+
+    def _drop_if_silent(self) -> None:
+        """Tornado pings every GAME_PING_INTERVAL; a peer that answers nothing for GAME_PING_TIMEOUT goes."""
+        if time.monotonic() - self._last_heard > self.arena.settings.game.PING_TIMEOUT:
+            self.close(protocol.CLOSE_SILENT_PEER, "ping_timeout")
+
     async def on_message(self, message: Any) -> None:
+        self._last_heard = time.monotonic()
         if not self._limit.allow():
             self.close(protocol.CLOSE_RATE_LIMITED, "rate_limited")
             return
@@ -191,15 +207,22 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self._pending_output -= size
 
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
+        """Leave the game at once (a revoked user must not wait for the peer's close reply), then close."""
         if not self._closed:
-            self._closed = True
+            self._leave()
             super().close(code, reason)
 
     def on_close(self) -> None:
+        if not self._closed:
+            self._leave()
+
+    def _leave(self) -> None:
         self._closed = True
         loop = IOLoop.current()
-        for timer in (getattr(self, "_auth_timer", None), getattr(self, "_expiry_timer", None)):
+        for timer in (self._auth_timer, self._expiry_timer):
             if timer is not None:
                 loop.remove_timeout(timer)
+        if self._silence_check is not None:
+            self._silence_check.stop()
         if self.user_id is not None:
             self.arena.game.disconnect(self)

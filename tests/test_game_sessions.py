@@ -1,0 +1,409 @@
+"""Players over real WebSockets: authentication, session life, limits, and whole games."""
+
+import logging
+import time
+
+import jwt
+import pytest
+from pymongo.errors import AutoReconnect
+from tornado.httpclient import HTTPClientError
+
+from tests.client import claims
+from tests.ws import GameClient
+
+QUICK = {"MATCH_INTERVAL": 0.05, "BOT_FILL_AFTER": 60, "AUTH_TIMEOUT": 0.3}
+BOTS_AT_ONCE = {**QUICK, "BOT_FILL_AFTER": 0}
+# One shot kills and the fireball crosses the map at once: a whole game takes a few ticks.
+DEADLY = {**QUICK, "HITS_TO_KILL": 1, "FIREBALL_COOLDOWN": 0, "FIREBALL_SPEED": 30, "FIREBALL_RANGE": 3}
+
+
+def assert_nobody_joined(arena):
+    assert arena.game.matchmaker.queue == {} and arena.game.sessions == {}
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_valid_token_gets_welcome_and_queue(api, base_url, arena):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    welcome = await client.wait_for("welcome")
+    assert welcome["user"] == {"id": 1, "username": "alice", "score": 1500}
+    queued = await client.wait_for("queued")
+    assert queued["waiting"] == 1
+    assert list(arena.game.matchmaker.queue) == [1]
+
+
+async def rejected(base_url, token) -> tuple:
+    client = await GameClient.connect(base_url, token)
+    return await client.wait_closed()
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_rejections_close_4001_and_never_queue(api, base_url, arena, settings):
+    tokens = await api.login()
+    now = time.time()
+    base = {"token_type": "access", "user_id": "1", "jti": "x", "iat": now}
+    key = settings.jwt["SIGNING_KEY"]
+    cases = {
+        "garbage": ("garbage", "token_not_valid"),
+        "expired": (jwt.encode({**base, "exp": int(now) - 5}, key, "HS256"), "token_expired"),
+        "refresh token": (tokens["refresh"], "token_not_valid"),
+        "wrong signature": (jwt.encode({**base, "exp": int(now) + 60}, "another-key" * 4, "HS256"), "token_not_valid"),
+        "alg none": (jwt.encode({**base, "exp": int(now) + 60}, None, "none"), "token_not_valid"),
+        "unknown user": (jwt.encode({**base, "user_id": "99", "exp": int(now) + 60}, key, "HS256"), "user_not_found"),
+    }
+    for name, (token, reason) in cases.items():
+        assert await rejected(base_url, token) == (4001, reason), name
+    assert_nobody_joined(arena)
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_revoked_and_inactive_users_are_refused(api, base_url, arena, store):
+    alice = await api.login("alice")
+    await api.post("/api/token/revoke-all/", token=alice["access"])
+    assert await rejected(base_url, alice["access"]) == (4001, "token_revoked")
+    bob = await api.login("bob")
+    await store.users.update_one({"username": "bob"}, {"$set": {"is_active": False}})
+    assert await rejected(base_url, bob["access"]) == (4001, "user_inactive")
+    assert_nobody_joined(arena)
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_no_token_waits_for_an_auth_frame_then_gives_up(api, base_url, arena):
+    tokens = await api.login()
+    late = await GameClient.connect(base_url)
+    assert await late.wait_closed() == (4001, "auth_timeout")
+    prompt = await GameClient.connect(base_url)
+    await prompt.send("auth", token=tokens["access"])
+    assert (await prompt.wait_for("welcome"))["user"]["id"] == 1
+    other = await GameClient.connect(base_url)
+    await other.send("move_to", tx=0.1, ty=0.1)
+    assert await other.wait_closed() == (4001, "auth_required")
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_token_in_query_string_is_redacted_from_the_access_log(api, base_url, caplog):
+    tokens = await api.login()
+    with caplog.at_level(logging.INFO, logger="tornado.access"):
+        client = await GameClient.connect(base_url, tokens["access"])
+        await client.wait_for("welcome")
+    logged = " ".join(record.getMessage() for record in caplog.records if record.name == "tornado.access")
+    assert "/wss/multiplayer/?token=[redacted]" in logged
+    assert tokens["access"] not in caplog.text
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_origin_allow_list(api, base_url):
+    tokens = await api.login()
+    with pytest.raises(HTTPClientError) as refused:
+        await GameClient.connect(base_url, tokens["access"], headers={"Origin": "http://evil.example"})
+    assert refused.value.code == 403
+    local = await GameClient.connect(base_url, tokens["access"], headers={"Origin": "http://localhost:3000"})
+    await local.wait_for("welcome")
+
+
+@pytest.mark.settings(game=QUICK, ALLOWED_ORIGINS=("https://game.example",))
+@pytest.mark.gen_test(timeout=10)
+async def test_allowed_origins_from_settings(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"], headers={"Origin": "https://game.example"})
+    await client.wait_for("welcome")
+
+
+@pytest.mark.settings(game={**QUICK, "TOKEN_EXPIRY_GRACE": 0.2}, jwt={"ACCESS_TOKEN_LIFETIME": 2})
+@pytest.mark.gen_test(timeout=15)
+async def test_session_ends_4003_when_its_token_expires(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    assert await client.wait_closed() == (4003, "token_expired")
+    assert time.time() >= claims(tokens["access"])["exp"] + 0.2
+
+
+@pytest.mark.settings(game={**QUICK, "TOKEN_EXPIRY_GRACE": 0.2}, jwt={"ACCESS_TOKEN_LIFETIME": 2})
+@pytest.mark.gen_test(timeout=15)
+async def test_refresh_token_event_keeps_the_session_past_the_first_expiry(api, base_url, arena):
+    tokens = await api.login()
+    first_exp = claims(tokens["access"])["exp"]
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    later = arena.codec.backend.encode({**claims(tokens["access"]), "jti": "later", "exp": first_exp + 2})
+    await client.send("refresh_token", token="garbage")
+    assert (await client.wait_for("error"))["code"] == "token_not_valid"
+    await client.send("refresh_token", token=later)
+    assert (await client.wait_for("token_refreshed"))["exp"] == first_exp + 2
+    assert await client.wait_closed() == (4003, "token_expired")
+    assert time.time() >= first_exp + 2 + 0.2
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_revoke_all_closes_live_sockets(api, base_url, arena):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    await api.post("/api/token/revoke-all/", token=tokens["access"])
+    assert await client.wait_closed() == (4001, "token_revoked")
+    assert_nobody_joined(arena)
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_deactivation_closes_live_sockets(api, base_url, arena):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    await arena.tokens.deactivate_user(1)
+    assert (await client.wait_closed())[0] == 4001
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_new_connection_replaces_the_old(api, base_url, arena):
+    tokens = await api.login()
+    old = await GameClient.connect(base_url, tokens["access"])
+    await old.wait_for("welcome")
+    new = await GameClient.connect(base_url, tokens["access"])
+    await new.wait_for("welcome")
+    assert await old.wait_closed() == (4002, "replaced")
+    assert arena.game.sessions[1] is not None and list(arena.game.matchmaker.queue) == [1]
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_oversized_frame_closes_1009(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    await client.send("message", text="x" * 5000)
+    assert (await client.wait_closed())[0] == 1009
+
+
+@pytest.mark.settings(game={**QUICK, "MESSAGE_RATE": 5, "MESSAGE_BURST": 10})
+@pytest.mark.gen_test(timeout=10)
+async def test_flooding_closes_4008(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    for _ in range(30):
+        await client.send("move_to", tx=0.5, ty=0.5)
+    assert await client.wait_closed() == (4008, "rate_limited")
+
+
+@pytest.mark.settings(game=BOTS_AT_ONCE)
+@pytest.mark.gen_test(timeout=10)
+async def test_bad_messages_get_an_error_and_the_session_continues(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("game_start")
+    await client.connection.write_message("not json")
+    assert (await client.wait_for("error"))["code"] == "bad_message"
+    await client.send("no_such_event")
+    assert (await client.wait_for("error"))["code"] == "bad_message"
+    for bad in ({"tx": "1", "ty": 0}, {"tx": float("nan"), "ty": 0}, {"tx": 1e400, "ty": 0}, {"tx": True, "ty": 0}):
+        await client.connection.write_message(
+            '{"event": "move_to", "tx": %s, "ty": 0}' % ('"1"' if bad["tx"] == "1" else
+                                                         "NaN" if bad["tx"] != bad["tx"] else
+                                                         "1e400" if bad["tx"] == 1e400 else "true"))
+        assert (await client.wait_for("error"))["code"] == "bad_message"
+    await client.send("shoot_fireball", tx=0.5, ty=0.5)
+    assert (await client.wait_for("error"))["code"] == "cooldown"
+    await client.send("message", text="still here")
+    assert (await client.wait_for("message"))["text"] == "still here"
+
+
+@pytest.mark.settings(game=BOTS_AT_ONCE)
+@pytest.mark.gen_test(timeout=10)
+async def test_lone_player_gets_a_room_filled_with_bots(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    start = await client.wait_for("game_start")
+    assert start["you"] == 1 and start["tick_rate"] == 60
+    assert start["map"] == {"width": pytest.approx(16 / 9), "height": 1.0}
+    humans = [p for p in start["players"] if not p["bot"]]
+    bots = [p for p in start["players"] if p["bot"]]
+    assert [p["id"] for p in humans] == [1] and len(bots) == 2
+    assert all(bot["id"] < 0 for bot in bots)
+    state = await client.wait_for("state")
+    assert sorted(row[0] for row in state["players"]) == sorted(p["id"] for p in start["players"])
+
+
+@pytest.mark.settings(game=BOTS_AT_ONCE)
+@pytest.mark.gen_test(timeout=10)
+async def test_move_to_moves_the_player_in_the_server_state(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("game_start")
+    first = next(row for row in (await client.wait_for("state"))["players"] if row[0] == 1)
+    target = (0.1 if first[1] > 0.9 else 1.7, first[2])
+    await client.send("move_to", tx=target[0], ty=target[1])
+    moved = first
+    while abs(moved[1] - first[1]) < 0.05:
+        moved = next(row for row in (await client.wait_for("state"))["players"] if row[0] == 1)
+    assert (moved[1] - first[1]) * (target[0] - first[1]) > 0  # toward the target
+
+
+async def play_to_the_end(shooter: GameClient) -> dict:
+    """The shooter (user 1) fires at someone still alive on every snapshot until the game is over."""
+    event = shooter.last_state or await shooter.wait_for("state")
+    while event["event"] != "game_over":
+        if event["event"] == "state":
+            alive = [row for row in event["players"] if row[4] and row[0] != 1]
+            if alive:  # the last snapshot, sent just before game_over, may show none
+                await shooter.send("shoot_fireball", tx=alive[0][1], ty=alive[0][2])
+        event = await shooter.next_event()
+        assert event is not None, (shooter.close_code, shooter.close_reason)
+    return event
+
+
+@pytest.mark.settings(game=DEADLY)
+@pytest.mark.gen_test(timeout=20)
+async def test_three_players_play_a_full_game_and_scores_are_stored(api, base_url, arena, store):
+    clients = []
+    for name in ("alice", "bob", "carol"):
+        tokens = await api.login(name)
+        clients.append(await GameClient.connect(base_url, tokens["access"]))
+    starts = [await client.wait_for("game_start") for client in clients]
+    assert len({start["room"] for start in starts}) == 1
+    over = await play_to_the_end(clients[0])
+    assert over["winner"] == 1 and over["scores"] == {"1": 10, "2": -5, "3": -5}
+    for client in clients[1:]:
+        assert (await client.wait_for("game_over"))["winner"] == 1
+    assert any(e["event"] == "died" for e in clients[1].events)
+    await arena.game.results.drained()
+    scores = {user["username"]: user["score"] async for user in store.users.find({})}
+    assert scores == {"alice": 1510, "bob": 1495, "carol": 1495}
+    game = await store.games.find_one({"_id": starts[0]["room"]})
+    assert game["winner"] == 1 and game["score_changes"] == {"1": 10, "2": -5, "3": -5}
+    board = await api.get("/api/leaderboard/?limit=2")
+    assert [(row["rank"], row["username"], row["score"]) for row in board.json["results"]] == [
+        (1, "alice", 1510), (2, "bob", 1495)]
+    mine = await api.get("/api/me/games/", token=(await api.post(
+        "/api/token/", {"username": "bob", "password": "correct horse"})).json["access"])
+    assert [(g["id"], g["score_change"], g["winner"]) for g in mine.json["results"]] == [(starts[0]["room"], -5, 1)]
+
+
+@pytest.mark.settings(game=DEADLY)
+@pytest.mark.gen_test(timeout=20)
+async def test_results_survive_a_mongodb_outage_at_game_end(api, base_url, arena, store, monkeypatch):
+    clients = []
+    for name in ("alice", "bob", "carol"):
+        tokens = await api.login(name)
+        clients.append(await GameClient.connect(base_url, tokens["access"]))
+    for client in clients:
+        await client.wait_for("game_start")
+    attempts = []
+    record = store.record_game
+
+    async def flaky_record(game):
+        attempts.append(game["_id"])
+        if len(attempts) <= 2:
+            raise AutoReconnect("MongoDB is down")
+        await record(game)
+
+    monkeypatch.setattr(arena.game.results, "write", flaky_record)
+    monkeypatch.setattr(arena.game.results, "retry_interval", 0.05)
+    await play_to_the_end(clients[0])
+    await arena.game.results.drained()
+    assert len(attempts) == 3
+    await record(await store.games.find_one({}))  # a repeated write, e.g. after a lost reply, changes nothing
+    scores = {user["username"]: user["score"] async for user in store.users.find({})}
+    assert scores == {"alice": 1510, "bob": 1495, "carol": 1495}
+    assert await store.games.count_documents({}) == 1
+
+
+@pytest.mark.settings(game={**QUICK, "ROOM_CAPACITY": 2})
+@pytest.mark.gen_test(timeout=10)
+async def test_reconnecting_mid_game_returns_to_the_same_seat(api, base_url, arena):
+    alice = await api.login("alice")
+    bob = await api.login("bob")
+    a = await GameClient.connect(base_url, alice["access"])
+    b = await GameClient.connect(base_url, bob["access"])
+    room = (await a.wait_for("game_start"))["room"]
+    await b.wait_for("game_start")
+    b.close()
+    dropped = await a.wait_for("state")
+    while next(row for row in dropped["players"] if row[0] == 2)[7] != 0:
+        dropped = await a.wait_for("state")
+    back = await GameClient.connect(base_url, bob["access"])
+    await back.wait_for("welcome")
+    restart = await back.wait_for("game_start")
+    assert restart["room"] == room and restart["you"] == 2
+    state = await back.wait_for("state")
+    assert next(row for row in state["players"] if row[0] == 2)[7] == 1
+
+
+@pytest.mark.settings(game={**QUICK, "ROOM_CAPACITY": 2, "RECONNECT_GRACE": 0.3})
+@pytest.mark.gen_test(timeout=10)
+async def test_a_player_gone_past_the_grace_counts_as_dead(api, base_url, arena):
+    alice = await api.login("alice")
+    bob = await api.login("bob")
+    a = await GameClient.connect(base_url, alice["access"])
+    b = await GameClient.connect(base_url, bob["access"])
+    await a.wait_for("game_start")
+    await b.wait_for("game_start")
+    b.close()
+    assert (await a.wait_for("died"))["player"] == 2
+    over = await a.wait_for("game_over")
+    assert over["winner"] == 1 and over["scores"] == {"1": 10, "2": -5}
+
+
+@pytest.mark.settings(game={**BOTS_AT_ONCE, "MAX_PENDING_OUTPUT": 16 * 1024, "MESSAGE_RATE": 100000,
+                            "MESSAGE_BURST": 100000})
+@pytest.mark.gen_test(timeout=30)
+async def test_a_client_that_does_not_read_is_closed_4009(api, base_url, arena):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("game_start")
+    # Chat echoes back to the sender; while the client sends and does not read, its output piles up.
+    for _ in range(20000):
+        await client.send("message", text="x" * 200)
+        if 1 not in arena.game.sessions:
+            break
+    assert await client.wait_closed() == (4009, "slow_consumer")
+
+
+@pytest.mark.settings(game=DEADLY)
+@pytest.mark.gen_test(timeout=20)
+async def test_graceful_shutdown_writes_pending_results(api, base_url, arena, store, monkeypatch):
+    clients = []
+    for name in ("alice", "bob", "carol"):
+        tokens = await api.login(name)
+        clients.append(await GameClient.connect(base_url, tokens["access"]))
+    for client in clients:
+        await client.wait_for("game_start")
+    mongodb_down = True
+    record = store.record_game
+
+    async def record_unless_down(game):
+        if mongodb_down:
+            raise ConnectionError("MongoDB is down")
+        await record(game)
+
+    monkeypatch.setattr(arena.game.results, "write", record_unless_down)
+    await play_to_the_end(clients[0])
+    assert len(arena.game.results.pending) == 1
+    mongodb_down = False
+    await arena.shutdown()
+    scores = {user["username"]: user["score"] async for user in store.users.find({})}
+    assert scores == {"alice": 1510, "bob": 1495, "carol": 1495}
+
+
+@pytest.mark.settings(game=BOTS_AT_ONCE)
+@pytest.mark.gen_test(timeout=10)
+async def test_shutdown_abandons_running_games_without_score_changes(api, base_url, arena, store):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    room = (await client.wait_for("game_start"))["room"]
+    await arena.shutdown()
+    over = await client.wait_for("game_over")
+    assert over == {"event": "game_over", "winner": None, "scores": {}, "abandoned": True}
+    assert await client.wait_closed() == (1001, "server shutting down")
+    game = await store.games.find_one({"_id": room})
+    assert game["abandoned"] is True and game["score_changes"] == {}
+    assert (await store.users.find_one({"id": 1}))["score"] == 1500

@@ -1,0 +1,71 @@
+"""Matchmaking by the original rule over time, bot fill, and the fixed-timestep loop's accounting."""
+
+from game.loop import FixedTimestepLoop
+from game.matchmaker import Matchmaker, Ticket
+from settings import GameSettings
+
+
+def queue(*scores: int, at: float = 0.0, settings: GameSettings = GameSettings()) -> Matchmaker:
+    matchmaker = Matchmaker(settings)
+    for n, score in enumerate(scores, start=1):
+        matchmaker.add(Ticket(n, f"p{n}", score, at))
+    return matchmaker
+
+
+def ids(groups):
+    return [sorted(ticket.user_id for ticket in group) for group in groups]
+
+
+def test_equal_scores_match_at_once():
+    rooms, bots = queue(1500, 1500, 1500).match(now=0.0)
+    assert ids(rooms) == [[1, 2, 3]] and bots == []
+
+
+def test_score_window_widens_by_50_per_second_waited():
+    matchmaker = queue(1500, 1600, 1700)
+    assert matchmaker.match(now=1.9) == ([], [])  # largest gap 200 > 50 × 1.9
+    assert matchmaker.match(now=3.9) == ([], [])  # 200 > 195
+    rooms, _ = matchmaker.match(now=4.0)  # 200 <= 50 × 4
+    assert ids(rooms) == [[1, 2, 3]] and matchmaker.queue == {}
+
+
+def test_consecutive_players_by_score_form_rooms():
+    matchmaker = queue(1000, 1500, 1510, 1520, 2000)
+    rooms, _ = matchmaker.match(now=1.0)
+    assert ids(rooms) == [[2, 3, 4]]
+    assert sorted(matchmaker.queue) == [1, 5]
+
+
+def test_both_sides_must_accept_the_gap():
+    matchmaker = Matchmaker(GameSettings())
+    matchmaker.add(Ticket(1, "patient", 1500, 0.0))
+    matchmaker.add(Ticket(2, "patient", 1500, 0.0))
+    matchmaker.add(Ticket(3, "newcomer", 1600, 9.0))
+    assert matchmaker.match(now=9.5) == ([], [])  # the newcomer accepts only 25 points yet
+    assert ids(matchmaker.match(now=11.0)[0]) == [[1, 2, 3]]
+
+
+def test_waiting_players_get_bots_after_bot_fill_after():
+    settings = GameSettings(BOT_FILL_AFTER=10.0)
+    matchmaker = queue(1000, 2000, settings=settings)
+    assert matchmaker.match(now=9.9) == ([], [])
+    rooms, bot_filled = matchmaker.match(now=10.0)
+    assert rooms == [] and ids(bot_filled) == [[1, 2]]
+
+
+def test_loop_runs_one_step_per_elapsed_tick_whatever_the_wakeups():
+    steps = []
+    loop = FixedTimestepLoop(60, lambda dt, tick: steps.append((dt, tick)))
+    leftover = 0.0
+    for elapsed in (0.001, 0.02, 0.013, 0.05, 0.0):  # jittery wake-ups, 0.084 s in all
+        leftover = loop.advance(elapsed, leftover)
+    assert [tick for _, tick in steps] == [0, 1, 2, 3, 4]  # 0.084 s holds five 1/60 s ticks
+    assert all(dt == 1 / 60 for dt, _ in steps)
+    assert abs(leftover - (0.084 - 5 / 60)) < 1e-9
+
+
+def test_loop_drops_the_backlog_after_a_long_stall():
+    steps = []
+    loop = FixedTimestepLoop(60, lambda dt, tick: steps.append(tick))
+    leftover = loop.advance(10.0, 0.0)
+    assert len(steps) == 5 and leftover < 1 / 60

@@ -1,0 +1,194 @@
+"""The rules of ball battle, stepped by hand: no socket, no IOLoop, no wall clock."""
+
+import math
+import random
+
+import pytest
+
+from game.rules import Match, Refused
+from settings import GameSettings
+
+DT = 1 / 60
+SETTINGS = GameSettings()
+
+
+def make_match(*positions: tuple[float, float], settings: GameSettings = SETTINGS, ready: bool = True) -> Match:
+    """A match with players 1..n at the given spots; `ready` skips the start-of-game cooldowns."""
+    match = Match(settings, random.Random(7))
+    for n, (x, y) in enumerate(positions, start=1):
+        player = match.add_player(n, f"p{n}", 1500, bot=False)
+        player.x, player.y = x, y
+        if ready:
+            player.fireball_ready_at = player.blink_ready_at = 0.0
+    return match
+
+
+def run(match: Match, seconds: float) -> list[dict]:
+    events = []
+    for _ in range(round(seconds / DT)):
+        events += match.step(DT)
+    return events
+
+
+def test_players_spawn_apart_inside_the_map():
+    match = Match(SETTINGS, random.Random(1))
+    players = [match.add_player(n, f"p{n}", 1500, bot=False) for n in range(1, 4)]
+    for a in players:
+        assert a.radius <= a.x <= SETTINGS.MAP_WIDTH - a.radius and a.radius <= a.y <= SETTINGS.MAP_HEIGHT - a.radius
+        for b in players:
+            if a is not b:
+                assert math.hypot(a.x - b.x, a.y - b.y) >= a.radius + b.radius
+
+
+def test_same_seed_same_game():
+    def replay():
+        match = Match(SETTINGS, random.Random(42))
+        for n in range(1, 4):
+            match.add_player(n, f"p{n}", 1500, bot=False)
+        match.move_to(1, 1.0, 0.5)
+        run(match, 1.0)
+        return match.snapshot(0)
+
+    assert replay() == replay()
+
+
+def test_move_to_walks_at_player_speed_and_stops_at_target():
+    match = make_match((0.2, 0.5), (1.5, 0.9))
+    match.move_to(1, 0.8, 0.5)
+    run(match, 1.0)
+    assert match.players[1].x == pytest.approx(0.2 + SETTINGS.PLAYER_SPEED, abs=1e-9)
+    run(match, 5.0)
+    assert (match.players[1].x, match.players[1].y) == (0.8, 0.5)
+    assert match.players[1].target is None
+
+
+def test_targets_and_positions_are_clamped_to_the_map():
+    match = make_match((0.1, 0.1), (1.5, 0.9))
+    match.move_to(1, -5.0, -5.0)
+    assert match.players[1].target == (0.0, 0.0)
+    match.blink(1, -3.0, 0.1)
+    assert match.players[1].x == 0.0
+
+
+def test_fireball_flies_at_its_speed_and_vanishes_after_its_range():
+    match = make_match((0.1, 0.1), (1.7, 0.9))
+    match.shoot_fireball(1, 1.1, 0.1)
+    run(match, 1.0)
+    (ball,) = match.fireballs
+    assert ball.x == pytest.approx(0.1 + SETTINGS.FIREBALL_SPEED, abs=1e-9)
+    run(match, 1.0)
+    assert ball.x == pytest.approx(0.1 + SETTINGS.FIREBALL_RANGE, abs=1e-9)
+    assert match.fireballs == []
+
+
+def test_hit_shrinks_knocks_back_and_slows():
+    match = make_match((0.2, 0.5), (0.5, 0.5))
+    match.move_to(2, 1.7, 0.5)
+    match.shoot_fireball(1, 0.5, 0.5)
+    events = run(match, 1.0)
+    attack = next(e for e in events if e["event"] == "attack")
+    assert (attack["attacker"], attack["attackee"], attack["damage"]) == (1, 2, 0.01)
+    target = match.players[2]
+    assert target.radius == pytest.approx(0.04)
+    assert target.speed == pytest.approx(SETTINGS.PLAYER_SPEED * 0.8)
+    assert target.target is None  # own movement paused
+    assert target.x > 0.5  # pushed away from the fireball
+    assert match.fireballs == []  # the ball vanished
+
+
+def test_knockback_decays_by_friction_per_sixtieth():
+    match = make_match((0.2, 0.5), (1.2, 0.5))
+    match.shoot_fireball(1, 1.2, 0.5)
+    while not match.players[2].hits:
+        match.step(DT)
+    speed = match.players[2].knock_speed
+    match.step(DT)
+    assert match.players[2].knock_speed == pytest.approx(speed * 0.9)
+
+
+def test_fireball_hits_the_first_player_it_touches_not_its_owner():
+    match = make_match((0.2, 0.5), (0.5, 0.5), (0.8, 0.5))
+    match.shoot_fireball(1, 0.8, 0.5)
+    run(match, 1.0)
+    assert (match.players[1].hits, match.players[2].hits, match.players[3].hits) == (0, 1, 0)
+
+
+def test_fourth_hit_kills():
+    match = make_match((0.2, 0.5), (0.8, 0.5), (0.9, 0.1))
+    events = []
+    for shot in range(4):
+        shooter, target = match.players[1], match.players[2]
+        shooter.fireball_ready_at, shooter.x, shooter.y = 0.0, target.x - 0.4, target.y
+        match.shoot_fireball(1, target.x, target.y)
+        events += run(match, 4.0)
+        assert target.alive == (shot < 3)
+    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 2}]
+    with pytest.raises(Refused) as refused:
+        match.move_to(2, 0.5, 0.5)
+    assert refused.value.code == "dead"
+
+
+def test_cooldowns_from_the_start_and_after_use():
+    match = make_match((0.2, 0.5), (1.5, 0.5), ready=False)
+    for action in (match.shoot_fireball, match.blink):
+        with pytest.raises(Refused) as refused:
+            action(1, 1.0, 0.5)
+        assert refused.value.code == "cooldown"
+    run(match, 3.0)
+    match.shoot_fireball(1, 1.0, 0.5)
+    with pytest.raises(Refused):
+        match.shoot_fireball(1, 1.0, 0.5)
+    with pytest.raises(Refused):
+        match.blink(1, 1.0, 0.5)
+    run(match, 2.0)
+    match.blink(1, 1.0, 0.5)
+
+
+def test_blink_range_and_stop():
+    match = make_match((0.2, 0.5), (1.5, 0.9))
+    match.move_to(1, 0.2, 0.0)
+    match.blink(1, 1.7, 0.5)
+    player = match.players[1]
+    assert (player.x, player.y) == (pytest.approx(1.0), pytest.approx(0.5))
+    assert player.target is None
+    match.players[1].blink_ready_at = 0.0
+    match.blink(1, 1.2, 0.5)
+    assert player.x == pytest.approx(1.2)
+
+
+def test_chat_is_limited_and_open_to_the_dead():
+    match = make_match((0.2, 0.5), (1.5, 0.9))
+    match.players[2].alive = False
+    assert match.chat(2, "gg")["text"] == "gg"
+    with pytest.raises(Refused):
+        match.chat(1, "x" * 201)
+
+
+def test_game_ends_when_one_is_left_and_scores_follow_the_original_rule():
+    match = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1))
+    match.players[3].bot = True
+    match.players[2].alive = False
+    match.step(DT)
+    assert not match.over
+    match.players[3].alive = False
+    match.step(DT)
+    assert match.over and match.winner == 1
+    assert match.score_changes() == {1: 10, 2: -5}
+
+
+def test_dropped_player_stands_still_then_counts_as_dead_after_the_grace():
+    match = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1))
+    match.move_to(2, 0.2, 0.9)
+    match.set_connected(2, False)
+    events = run(match, SETTINGS.RECONNECT_GRACE - 1)
+    assert match.players[2].x == 1.5 and match.players[2].alive
+    events += run(match, 1.0 + DT)
+    assert {"event": "died", "player": 2} in events and not match.players[2].alive
+
+
+def test_settings_change_the_pace():
+    fast = GameSettings(FIREBALL_SPEED=2.0, HITS_TO_KILL=1, PLAYER_SPEED=1.0)
+    match = make_match((0.2, 0.5), (1.0, 0.5), (1.7, 0.1), settings=fast)
+    match.shoot_fireball(1, 1.0, 0.5)
+    run(match, 0.5)
+    assert not match.players[2].alive
