@@ -2,6 +2,8 @@
 
 import os
 
+import tornado.web
+
 from auth.imports import import_string
 from handlers.accounts import HealthHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
@@ -33,4 +35,5 @@ def build(settings: Settings) -> list:
         (r"/api/me/games/", MyGamesHandler),
         (r"/api/leaderboard/", LeaderboardHandler),
         (r"/wss/multiplayer/", GameSocketHandler),
+        (r"/()", tornado.web.StaticFileHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),
     ]
