@@ -1,7 +1,7 @@
 """The one place that talks to MongoDB: users, token records and game results.
 
 Queries use only the API that motor's `AsyncIOMotorClient` shares with `pymongo.AsyncMongoClient`
-and with the embedded mongomock-motor store, so the backend is a choice of client and nothing else.
+and with the embedded store (auth.embedded), so the backend is a choice of client and nothing else.
 """
 
 import asyncio
@@ -13,6 +13,8 @@ from typing import Any, Optional
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from auth.embedded import EmbeddedClient
 
 log = logging.getLogger("arena.store")
 
@@ -191,12 +193,6 @@ class Store:
         return [game async for game in cursor.sort("ended_at", DESCENDING).limit(limit)]
 
 
-def _embedded_client():
-    from mongomock_motor import AsyncMongoMockClient
-
-    return AsyncMongoMockClient(tz_aware=True)
-
-
 async def connect_store(mongo_url: str, db_name: str, timeout: float) -> Store:
     """Connect to MongoDB at `mongo_url`, or to the embedded in-memory store when it is empty.
 
@@ -209,7 +205,7 @@ async def connect_store(mongo_url: str, db_name: str, timeout: float) -> Store:
                                     serverSelectionTimeoutMS=int(timeout * 1000))
         store = Store(client, db_name, "mongodb", timeout)
     else:
-        store = Store(_embedded_client(), db_name, "embedded", timeout)
+        store = Store(EmbeddedClient(), db_name, "embedded", timeout)
     try:
         await store.ping()
         await store.create_indexes()

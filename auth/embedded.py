@@ -1,0 +1,358 @@
+"""The embedded store: an in-process stand-in for MongoDB with the part of motor's API the store uses.
+
+Used when MONGO_URL is unset. It keeps documents in dicts with hash indexes, so a lookup by an
+indexed field costs the same with ten users or a million — mongomock scans every document on every
+query and insert, on the IOLoop (see BENCHMARKS.md). Semantics follow MongoDB for what is used:
+equality (arrays match any element, dotted paths reach into arrays of documents), `$ne`, `$lt`,
+`$lte`, `$gt`, `$gte`, `$in`; updates `$set`, `$inc`, `$max`, `$push` (with `$each`/`$slice`); unique
+indexes raising DuplicateKeyError; inclusion and exclusion projections; sort and limit. Anything else
+raises NotImplementedError rather than silently differing. TTL indexes are accepted but not enforced:
+the server deletes expired records itself (auth.flush).
+"""
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from bson import ObjectId
+from pymongo.errors import DuplicateKeyError, OperationFailure
+
+_MISSING = object()
+_COMPARISONS = {
+    "$lt": lambda a, b: a < b, "$lte": lambda a, b: a <= b,
+    "$gt": lambda a, b: a > b, "$gte": lambda a, b: a >= b,
+}
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of plain document data (dicts, lists, scalars): callers never share our objects."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
+
+
+def _values(document: Any, path: str) -> list:
+    """Every value `path` reaches in `document`, descending into arrays as MongoDB does."""
+    head, _, rest = path.partition(".")
+    if isinstance(document, list):
+        return [value for item in document for value in _values(item, path)]
+    if not isinstance(document, dict) or head not in document:
+        return []
+    value = document[head]
+    if rest:
+        return _values(value, rest)
+    return [value, *value] if isinstance(value, list) else [value]
+
+
+def _comparable(a: Any, b: Any) -> bool:
+    numbers = (int, float)
+    return (isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool)) or type(a) is type(b)
+
+
+def _matches_condition(found: list, condition: Any) -> bool:
+    if isinstance(condition, dict) and condition and all(key.startswith("$") for key in condition):
+        return all(_matches_operator(found, operator, operand) for operator, operand in condition.items())
+    return any(value == condition for value in found) or (condition is None and not found)
+
+
+def _matches_operator(found: list, operator: str, operand: Any) -> bool:
+    if operator == "$eq":
+        return _matches_condition(found, operand)
+    if operator == "$ne":
+        return not _matches_condition(found, operand)
+    if operator == "$in":
+        return any(_matches_condition(found, option) for option in operand)
+    if operator in _COMPARISONS:
+        compare = _COMPARISONS[operator]
+        return any(_comparable(value, operand) and compare(value, operand) for value in found)
+    raise NotImplementedError(f"the embedded store does not support {operator}")
+
+
+def matches(document: dict, query: dict) -> bool:
+    for path, condition in query.items():
+        if path.startswith("$"):
+            raise NotImplementedError(f"the embedded store does not support {path}")
+        if not _matches_condition(_values(document, path), condition):
+            return False
+    return True
+
+
+def _project(document: dict, projection: Optional[dict]) -> dict:
+    if not projection:
+        return _copy(document)
+    included = {field for field, flag in projection.items() if flag and field != "_id"}
+    if included:
+        result = {field: _copy(document[field]) for field in included if field in document}
+        if projection.get("_id", 1) and "_id" in document:
+            result["_id"] = document["_id"]
+        return result
+    return {field: _copy(value) for field, value in document.items() if projection.get(field, 1)}
+
+
+def _apply_update(document: dict, update: dict, inserting: bool) -> None:
+    for operator, fields in update.items():
+        for field, operand in fields.items():
+            if "." in field:
+                raise NotImplementedError("the embedded store updates top-level fields only")
+            if operator == "$set":
+                document[field] = _copy(operand)
+            elif operator == "$setOnInsert":
+                if inserting:
+                    document[field] = _copy(operand)
+            elif operator == "$inc":
+                document[field] = document.get(field, 0) + operand
+            elif operator == "$max":
+                current = document.get(field, _MISSING)
+                if current is _MISSING or operand > current:
+                    document[field] = _copy(operand)
+            elif operator == "$push":
+                items = document.setdefault(field, [])
+                if isinstance(operand, dict) and "$each" in operand:
+                    items.extend(_copy(operand["$each"]))
+                    if "$slice" in operand:
+                        cut = operand["$slice"]
+                        document[field] = items[cut:] if cut < 0 else items[:cut]
+                else:
+                    items.append(_copy(operand))
+            else:
+                raise NotImplementedError(f"the embedded store does not support {operator}")
+
+
+@dataclass
+class InsertOneResult:
+    inserted_id: Any
+
+
+@dataclass
+class UpdateResult:
+    matched_count: int
+    modified_count: int
+    upserted_id: Any = None
+
+
+@dataclass
+class DeleteResult:
+    deleted_count: int
+
+
+class Index:
+    """A hash index on one field: value → ids of the documents holding it (any element, for arrays)."""
+
+    def __init__(self, field: str, unique: bool):
+        self.field = field
+        self.unique = unique
+        self.entries: dict[Any, set] = {}
+
+    def keys(self, document: dict) -> list:
+        found = _values(document, self.field) or [None]
+        return [key for key in found if not isinstance(key, (dict, list))]
+
+    def check(self, document: dict, own_id: Any) -> None:
+        if self.unique:
+            for key in self.keys(document):
+                if self.entries.get(key, set()) - {own_id}:
+                    raise DuplicateKeyError(f"E11000 duplicate key error: {self.field} {key!r}", 11000)
+
+    def add(self, document: dict) -> None:
+        for key in self.keys(document):
+            self.entries.setdefault(key, set()).add(document["_id"])
+
+    def remove(self, document: dict) -> None:
+        for key in self.keys(document):
+            ids = self.entries.get(key)
+            if ids is not None:
+                ids.discard(document["_id"])
+                if not ids:
+                    del self.entries[key]
+
+
+class Cursor:
+    """`find()`'s result: chain `sort` and `limit`, then `async for` or `to_list`."""
+
+    def __init__(self, collection: "Collection", query: dict, projection: Optional[dict]):
+        self._collection = collection
+        self._query = query
+        self._projection = projection
+        self._sort: list[tuple[str, int]] = []
+        self._limit = 0
+        self._results: Optional[Iterator[dict]] = None
+
+    def sort(self, key: Any, direction: int = 1) -> "Cursor":
+        self._sort = list(key) if isinstance(key, list) else [(key, direction)]
+        return self
+
+    def limit(self, count: int) -> "Cursor":
+        self._limit = count
+        return self
+
+    def _run(self) -> Iterator[dict]:
+        documents = list(self._collection._matching(self._query))
+        for field, direction in reversed(self._sort):
+            def sort_key(document, field=field):
+                found = _values(document, field)
+                value = found[0] if found else None
+                return (value is not None, value if value is not None else 0)
+            documents.sort(key=sort_key, reverse=direction < 0)
+        if self._limit:
+            documents = documents[:self._limit]
+        return iter([_project(document, self._projection) for document in documents])
+
+    def __aiter__(self) -> "Cursor":
+        return self
+
+    async def __anext__(self) -> dict:
+        if self._results is None:
+            self._results = self._run()
+        try:
+            return next(self._results)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def to_list(self, length: Optional[int] = None) -> list[dict]:
+        return [document async for document in self][:length]
+
+
+class Collection:
+    """A collection with motor's coroutine methods, backed by a dict of documents by `_id`."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._documents: dict[Any, dict] = {}
+        self._indexes: dict[str, Index] = {"_id": Index("_id", unique=True)}
+
+    def _candidates(self, query: dict) -> Iterator[dict]:
+        """Documents that may match: through an index on an equality field, else all of them."""
+        for field, condition in query.items():
+            index = self._indexes.get(field)
+            if index is not None and not isinstance(condition, (dict, list)) and condition is not None:
+                return (self._documents[_id] for _id in list(index.entries.get(condition, ())))
+        return iter(list(self._documents.values()))
+
+    def _matching(self, query: Optional[dict]) -> Iterator[dict]:
+        query = query or {}
+        return (document for document in self._candidates(query) if matches(document, query))
+
+    def _first(self, query: Optional[dict]) -> Optional[dict]:
+        return next(self._matching(query), None)
+
+    def _store(self, document: dict, previous: Optional[dict] = None) -> None:
+        """Insert or replace `document`, keeping every index right; unique violations change nothing."""
+        for index in self._indexes.values():
+            index.check(document, document["_id"] if previous is not None else _MISSING)
+        if previous is not None:
+            for index in self._indexes.values():
+                index.remove(previous)
+        self._documents[document["_id"]] = document
+        for index in self._indexes.values():
+            index.add(document)
+
+    def _delete(self, document: dict) -> None:
+        for index in self._indexes.values():
+            index.remove(document)
+        del self._documents[document["_id"]]
+
+    async def create_index(self, keys: Any, unique: bool = False, **options: Any) -> str:
+        fields = [keys] if isinstance(keys, str) else [field for field, _ in keys]
+        name = "_".join(f"{field}_1" for field in fields)
+        # A compound index serves equality on its first field, as MongoDB's index prefixes do.
+        if fields[0] not in self._indexes and (len(fields) == 1 or not unique):
+            index = Index(fields[0], unique)
+            for document in self._documents.values():
+                index.check(document, document["_id"])
+                index.add(document)
+            self._indexes[fields[0]] = index
+        return name  # TTL is not enforced: the server deletes expired records itself
+
+    async def find_one(self, query: Optional[dict] = None, projection: Optional[dict] = None) -> Optional[dict]:
+        document = self._first(query)
+        return None if document is None else _project(document, projection)
+
+    def find(self, query: Optional[dict] = None, projection: Optional[dict] = None) -> Cursor:
+        return Cursor(self, query or {}, projection)
+
+    async def count_documents(self, query: dict) -> int:
+        return sum(1 for _ in self._matching(query))
+
+    async def insert_one(self, document: dict) -> InsertOneResult:
+        document.setdefault("_id", ObjectId())
+        self._store(_copy(document))
+        return InsertOneResult(document["_id"])
+
+    def _upsert(self, query: dict, update: dict) -> dict:
+        document = {field: _copy(value) for field, value in query.items()
+                    if not field.startswith("$") and not isinstance(value, dict) and "." not in field}
+        _apply_update(document, update, inserting=True)
+        document.setdefault("_id", ObjectId())
+        self._store(document)
+        return document
+
+    def _update_first(self, query: dict, update: dict, upsert: bool) -> tuple[Optional[dict], Optional[dict], bool]:
+        """(document before, document after, upserted) for the first match."""
+        previous = self._first(query)
+        if previous is None:
+            return (None, self._upsert(query, update), True) if upsert else (None, None, False)
+        document = _copy(previous)
+        _apply_update(document, update, inserting=False)
+        self._store(document, previous)
+        return previous, document, False
+
+    async def update_one(self, query: dict, update: dict, upsert: bool = False) -> UpdateResult:
+        previous, document, upserted = self._update_first(query, update, upsert)
+        if upserted:
+            return UpdateResult(0, 0, document["_id"])
+        if previous is None:
+            return UpdateResult(0, 0)
+        return UpdateResult(1, int(previous != document))
+
+    async def find_one_and_update(self, query: dict, update: dict, projection: Optional[dict] = None,
+                                  upsert: bool = False, return_document: bool = False) -> Optional[dict]:
+        previous, document, _ = self._update_first(query, update, upsert)
+        chosen = document if return_document else previous
+        return None if chosen is None else _project(chosen, projection)
+
+    async def delete_one(self, query: dict) -> DeleteResult:
+        document = self._first(query)
+        if document is not None:
+            self._delete(document)
+        return DeleteResult(int(document is not None))
+
+    async def delete_many(self, query: dict) -> DeleteResult:
+        doomed = list(self._matching(query))
+        for document in doomed:
+            self._delete(document)
+        return DeleteResult(len(doomed))
+
+
+class Database:
+    def __init__(self, name: str):
+        self.name = name
+        self._collections: dict[str, Collection] = {}
+
+    def __getitem__(self, name: str) -> Collection:
+        if name not in self._collections:
+            self._collections[name] = Collection(name)
+        return self._collections[name]
+
+    async def command(self, name: str) -> dict:
+        if name != "ping":
+            raise OperationFailure(f"the embedded store does not support the {name} command")
+        return {"ok": 1.0}
+
+
+class EmbeddedClient:
+    """What `AsyncIOMotorClient(...)` is to a real server, for the in-process store."""
+
+    def __init__(self):
+        self._databases: dict[str, Database] = {}
+
+    def __getitem__(self, name: str) -> Database:
+        if name not in self._databases:
+            self._databases[name] = Database(name)
+        return self._databases[name]
+
+    async def drop_database(self, name: str) -> None:
+        self._databases.pop(name, None)
+
+    def close(self) -> None:
+        self._databases.clear()

@@ -1,0 +1,84 @@
+"""Game loop cost in-process: tick duration and snapshot fan-out for N bot-filled rooms.
+
+Overdue players are grouped, so each room holds two idle humans (sessions that only count bytes)
+and one bot that moves and shoots as in real games; hits never kill (HITS_TO_KILL is huge) so every room runs for the whole
+measurement. Usage: python bench/game_loop.py [--seconds 5] [--rooms 10,100,300,1000]
+"""
+
+import argparse
+import asyncio
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import header, percentile  # noqa: E402
+from game.game import Game  # noqa: E402
+from settings import GameSettings  # noqa: E402
+
+TICK_BUDGET_MS = 1000 / 60
+
+
+class CountingSession:
+    """A connection that counts what it would send."""
+
+    frames = 0
+    bytes = 0
+
+    def __init__(self, user_id: int):
+        self.user_id, self.username, self.score = user_id, f"player{user_id}", user_id * 1000
+
+    def send(self, frame: bytes) -> None:
+        CountingSession.frames += 1
+        CountingSession.bytes += len(frame)
+
+    def close(self, code: int, reason: str) -> None:
+        pass
+
+
+async def record_nothing(result: dict) -> None:
+    pass
+
+
+def measure(rooms: int, seconds: float) -> dict:
+    settings = GameSettings(BOT_FILL_AFTER=0, HITS_TO_KILL=10**9, BOT_HOLD_FIRE=0)
+    game = Game(settings, record_nothing, rng=random.Random(1))
+    for user_id in range(1, 2 * rooms + 1):  # scores 1000 apart: no score match, bot fill only
+        game.connect(CountingSession(user_id))
+    game.run_matchmaking()
+    assert len(game.rooms) == rooms
+    CountingSession.frames = CountingSession.bytes = 0
+    dt, durations = 1 / settings.TICK_RATE, []
+    ticks = int(seconds * settings.TICK_RATE)
+    for tick in range(1, ticks + 1):
+        started = time.perf_counter()
+        game.step(dt, tick)
+        durations.append((time.perf_counter() - started) * 1000)
+    return {
+        "rooms": rooms, "players": rooms * settings.ROOM_CAPACITY,
+        "p50": percentile(durations, 50), "p99": percentile(durations, 99), "max": max(durations),
+        "frames_per_s": CountingSession.frames / seconds, "bytes_per_s": CountingSession.bytes / seconds,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0, help="simulated seconds per room count")
+    parser.add_argument("--rooms", default="10,100,300,1000")
+    args = parser.parse_args()
+    header(f"Game loop: tick duration at 60 Hz (budget {TICK_BUDGET_MS:.1f} ms), 2 idle humans + 1 bot per room")
+    print(f"{'rooms':>6} {'players':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'frames/s':>10} {'KB/s':>9}")
+    first_miss = None
+    for rooms in [int(n) for n in args.rooms.split(",")]:
+        r = measure(rooms, args.seconds)
+        print(f"{r['rooms']:>6} {r['players']:>8} {r['p50']:>8.2f} {r['p99']:>8.2f} {r['max']:>8.2f} "
+              f"{r['frames_per_s']:>10.0f} {r['bytes_per_s'] / 1024:>9.0f}", flush=True)
+        if first_miss is None and r["p99"] > TICK_BUDGET_MS:
+            first_miss = rooms
+    print(f"first room count whose tick p99 misses the 60 Hz deadline: {first_miss or 'none of those measured'}")
+
+
+if __name__ == "__main__":
+    main()
