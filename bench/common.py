@@ -30,19 +30,6 @@ def pinned(core: str, command: list[str]) -> list[str]:
     return ["taskset", "-c", core, *command]
 
 
-def start(command: list[str], env: dict | None = None, ready: str | None = None) -> subprocess.Popen:
-    """Start a process; with `ready`, wait until it prints that text on stderr."""
-    environment = {**os.environ, **(env or {})}
-    process = subprocess.Popen(command, cwd=ROOT, env=environment, stderr=subprocess.PIPE, text=True)
-    if ready:
-        for line in process.stderr:
-            if ready in line:
-                break
-        else:
-            raise RuntimeError(f"{command} exited before it was ready")
-    return process
-
-
 def stop(process: subprocess.Popen) -> None:
     process.terminate()
     try:
@@ -51,7 +38,8 @@ def stop(process: subprocess.Popen) -> None:
         process.kill()
 
 
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    """Return once something accepts connections on the port (the server logs nothing at warning)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:

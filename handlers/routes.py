@@ -9,6 +9,7 @@ from handlers.accounts import HealthHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler
+from handlers.stats import StatsHandler
 from handlers.tokens import RevokeAllHandler
 from settings import Settings
 
@@ -29,6 +30,7 @@ def build(settings: Settings) -> list:
     return [
         (r"/api/register/", RegisterHandler),
         (r"/api/health/", HealthHandler),
+        (r"/api/stats/", StatsHandler),
         *((path, import_string(settings.jwt[setting])) for path, setting in TOKEN_PATHS.items()),
         (r"/api/token/revoke-all/", RevokeAllHandler),
         (r"/api/me/", MeHandler),

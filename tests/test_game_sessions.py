@@ -407,3 +407,18 @@ async def test_shutdown_abandons_running_games_without_score_changes(api, base_u
     game = await store.games.find_one({"_id": room})
     assert game["abandoned"] is True and game["score_changes"] == {}
     assert (await store.users.find_one({"id": 1}))["score"] == 1500
+
+
+@pytest.mark.settings(game=BOTS_AT_ONCE)
+@pytest.mark.gen_test(timeout=10)
+async def test_stats_show_rooms_players_and_tick_times(api, base_url):
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("game_start")
+    first = (await client.wait_for("state"))["tick"]
+    while (await client.wait_for("state"))["tick"] < first + 10:
+        pass
+    stats = (await api.get("/api/stats/?ticks=5")).json
+    assert (stats["rooms"], stats["sessions"], stats["queued"]) == (1, 1, 0)
+    assert stats["tick"] >= first + 10 and stats["tick_ms"]["count"] == 5
+    assert 0 < stats["tick_ms"]["p50"] <= stats["tick_ms"]["p99"] <= stats["tick_ms"]["max"]

@@ -1,0 +1,276 @@
+"""Every benchmark in one command, a few minutes on a 2-core machine; prints the figures for BENCHMARKS.md.
+
+Servers run pinned to core 0 and load generators (wrk, Node's ws) to core 1, so ratios between our
+server and bare Tornado measured here, in the same run, by the same client, are what counts.
+Needs: `apt-get install wrk nodejs npm` and `npm install --prefix bench` (bench/setup.sh does both).
+Usage: python bench/run_all.py [--quick]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import jwt
+import orjson
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (LOAD_CORE, ROOT, SERVER_CORE, free_port, header, machine, pinned, python,  # noqa: E402
+                          stop, wait_for_port)
+
+BENCH = ROOT / "bench"
+SECRET = "benchmark-secret-key-" * 3
+CHEAP_PASSWORDS = {"ARENA_PASSWORD_TIME_COST": "1", "ARENA_PASSWORD_MEMORY_COST": "1024"}
+QUIET = {"ARENA_LOG_LEVEL": "warning", "SECRET_KEY": SECRET}
+
+
+def raise_fd_limit() -> None:
+    """Run in each child: idle-capacity runs hold 10,000 sockets (the server itself never does this)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class Server:
+    """`python server.py` (or the bare baseline) on core 0 with the given environment."""
+
+    def __init__(self, env: dict | None = None, baseline: bool = False):
+        self.port = free_port()
+        command = [python(), "bench/baseline_server.py", str(self.port)] if baseline else \
+            [python(), "server.py", "--port", str(self.port)]
+        environment = {**os.environ, **QUIET, **(env or {})}
+        self.process = subprocess.Popen(pinned(SERVER_CORE, command), cwd=ROOT, env=environment,
+                                        preexec_fn=raise_fd_limit)
+        wait_for_port(self.port)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def rss_kib(self) -> int:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        stop(self.process)
+
+
+# REST, with wrk
+
+def wrk(url: str, seconds: int, connections: int, script: str, env: dict, threads: int | None = None) -> dict:
+    threads = threads or min(connections, 4)
+    command = pinned(LOAD_CORE, ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
+                                 "-s", str(BENCH / "wrk" / script), url])
+    output = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    latency = {p: _ms(re.search(rf"^\s+{p}%\s+([\d.]+\w+)", output, re.M).group(1)) for p in (50, 99)}
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": rate, "p50": latency[50], "p99": latency[99], "errors": int(errors.group(1)) if errors else 0}
+
+
+def _ms(text: str) -> float:
+    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def api(url: str, path: str, body: dict, client=None) -> dict:
+    client = client or AsyncHTTPClient()
+    response = await client.fetch(url + path, method="POST", body=orjson.dumps(body),
+                                  headers={"Content-Type": "application/json"})
+    return orjson.loads(response.body)
+
+
+async def register_users(url: str, count: int, concurrency: int = 16) -> list[int]:
+    """Register `count` users through the API; return their ids."""
+    client = AsyncHTTPClient(max_clients=concurrency)
+    ids: list[int] = []
+    run = uuid.uuid4().hex[:6]
+
+    async def worker(offset: int) -> None:
+        for n in range(offset, count, concurrency):
+            ids.append((await api(url, "/api/register/", {"username": f"b{run}{n}", "password": "benchmark pw"},
+                                  client))["id"])
+
+    await asyncio.gather(*(worker(offset) for offset in range(concurrency)))
+    return ids
+
+
+def mint_access_tokens(user_ids: list[int], lifetime: int = 3600) -> list[str]:
+    """Access tokens signed with the server's key by PyJWT, as a SimpleJWT deployment sharing it would."""
+    now = time.time()
+    return [jwt.encode({"token_type": "access", "user_id": str(user_id), "jti": uuid.uuid4().hex, "iat": now,
+                        "exp": int(now + lifetime)}, SECRET, algorithm="HS256") for user_id in user_ids]
+
+
+def print_rest(name: str, level: int, ours: dict, bare: dict | None) -> None:
+    ratio = f"{ours['rps'] / bare['rps']:6.0%}" if bare else "     -"
+    print(f"{name:<34} c={level:<4} {ours['rps']:>8.0f} req/s  p50 {ours['p50']:>7.2f} ms  p99 {ours['p99']:>7.2f} ms"
+          f"  errors {ours['errors']:<5} vs bare {ratio}", flush=True)
+
+
+def bench_rest(seconds: int, levels: list[int]) -> None:
+    header("REST: requests/s and latency (wrk on core 1, server on core 0)")
+    bare = Server(baseline=True)
+    plain = Server()
+    rotating = Server({"JWT_ROTATE_REFRESH_TOKENS": "true", "JWT_BLACKLIST_AFTER_ROTATION": "true"})
+    try:
+        async def tokens(url: str, logins: int) -> list[dict]:
+            await api(url, "/api/register/", {"username": "bench", "password": "benchmark pw"})
+            return [await api(url, "/api/token/", {"username": "bench", "password": "benchmark pw"})
+                    for _ in range(logins)]
+
+        pair = asyncio.run(tokens(plain.url, 1))[0]
+        chains = asyncio.run(tokens(rotating.url, 8))
+        verify_body = orjson.dumps({"token": pair["access"]}).decode()
+        refresh_body = orjson.dumps({"refresh": pair["refresh"]}).decode()
+        login_body = orjson.dumps({"username": "bench", "password": "benchmark pw"}).decode()
+        for level in levels:
+            base = wrk(bare.url + "/bare/", seconds, level, "post.lua", {"BODY": verify_body})
+            print_rest("bare Tornado JSON handler", level, base, None)
+            print_rest("/api/token/verify/", level,
+                       wrk(plain.url + "/api/token/verify/", seconds, level, "post.lua", {"BODY": verify_body}), base)
+            print_rest("/api/token/refresh/", level,
+                       wrk(plain.url + "/api/token/refresh/", seconds, level, "post.lua", {"BODY": refresh_body}), base)
+        seeds = BENCH / "wrk" / "seeds.txt"
+        seeds.write_text("\n".join(pair["refresh"] for pair in chains) + "\n")
+        chained = wrk(rotating.url + "/api/token/refresh/", seconds, 8, "refresh_chain.lua",
+                      {"TOKENS_FILE": str(seeds)}, threads=8)
+        seeds.unlink()
+        print_rest("/api/token/refresh/ rotate+blacklist", 8, chained, base)
+        print_rest("/api/token/ (login, Argon2id t=3 m=12MiB)", 4,
+                   wrk(plain.url + "/api/token/", seconds, 4, "post.lua", {"BODY": login_body}), None)
+    finally:
+        for server in (bare, plain, rotating):
+            server.stop()
+
+
+# WebSocket, with Node's ws
+
+def node(*args: str, stdin=None) -> subprocess.Popen:
+    return subprocess.Popen(pinned(LOAD_CORE, ["node", str(BENCH / "ws_client.mjs"), *args]), cwd=BENCH,
+                            stdin=stdin, stdout=subprocess.PIPE, text=True, preexec_fn=raise_fd_limit)
+
+
+def node_result(*args: str) -> dict:
+    process = node(*args)
+    output, _ = process.communicate(timeout=300)
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def hold(server: Server, url: str, tokens_file: str, count: int) -> dict:
+    """Hold `count` sockets open; return how many held and the server's RSS growth per connection."""
+    before = server.rss_kib()
+    process = node("hold", url, tokens_file, str(count), stdin=subprocess.PIPE)
+    held = json.loads(process.stdout.readline())
+    time.sleep(1.0)  # let the server settle its buffers before reading its memory
+    after = server.rss_kib()
+    process.stdin.close()
+    final = json.loads(process.stdout.readline())
+    process.wait(timeout=60)
+    return {"held": held["held"], "errors": held["errors"], "dropped": final["dropped_while_held"],
+            "kib_per_connection": (after - before) / max(1, held["held"])}
+
+
+def bench_websocket(quick: bool) -> None:
+    header("WebSocket: connect + authenticate + welcome, echo round trip, idle sockets")
+    users = 1000 if quick else 10_000
+    ours = Server({**CHEAP_PASSWORDS, "GAME_MATCH_INTERVAL": "1000000", "GAME_MESSAGE_RATE": "100000",
+                   "GAME_MESSAGE_BURST": "100000"})
+    bare = Server(baseline=True)
+    tokens_file = BENCH / "tokens.txt"
+    try:
+        user_ids = asyncio.run(register_users(ours.url, users))
+        tokens_file.write_text("\n".join(mint_access_tokens(user_ids)) + "\n")
+        ws, bare_ws = ours.url.replace("http", "ws") + "/wss/multiplayer/", bare.url.replace("http", "ws") + "/bare/ws"
+        count = "1000" if quick else "5000"
+        base = node_result("handshake", bare_ws, "-", count, "32")
+        mine = node_result("handshake", ws, str(tokens_file), count, "32")
+        for name, r in (("bare: open + one frame", base), ("ours: open + auth + welcome", mine)):
+            print(f"{name:<30} {r['rate']:>8.0f} conn/s  p50 {r['p50']:>6.2f} ms  p99 {r['p99']:>6.2f} ms"
+                  f"  errors {r['errors']}", flush=True)
+        print(f"handshake rate vs bare: {mine['rate'] / base['rate']:.0%}")
+        messages = "2000" if quick else "10000"
+        base_echo = node_result("echo", bare_ws, "-", messages, '{"event":"ping"}')
+        mine_echo = node_result("echo", ws, str(tokens_file), messages, '{"event":"ping"}')
+        print(f"echo round trip: bare p50 {base_echo['p50']:.3f} ms p99 {base_echo['p99']:.3f} ms; "
+              f"ours (unknown event -> error frame) p50 {mine_echo['p50']:.3f} ms p99 {mine_echo['p99']:.3f} ms; "
+              f"p99 ratio {mine_echo['p99'] / base_echo['p99']:.2f}x", flush=True)
+        for count in ([1000] if quick else [1000, 5000, 10_000]):
+            b = hold(bare, bare_ws, "-", count)
+            o = hold(ours, ws, str(tokens_file), count)
+            print(f"idle {count:>6}: bare held {b['held']} ({b['kib_per_connection']:.1f} KiB/conn), ours held "
+                  f"{o['held']} ({o['kib_per_connection']:.1f} KiB/conn, {o['kib_per_connection'] / max(b['kib_per_connection'], 0.1):.2f}x)"
+                  f", errors {o['errors']}, dropped {o['dropped']}", flush=True)
+    finally:
+        tokens_file.unlink(missing_ok=True)
+        ours.stop()
+        bare.stop()
+
+
+# The game loop under a login storm
+
+async def stats(url: str, ticks: int) -> dict:
+    response = await AsyncHTTPClient().fetch(f"{url}/api/stats/?ticks={ticks}")
+    return orjson.loads(response.body)
+
+
+def bench_isolation(seconds: int, rooms: int) -> None:
+    header(f"Isolation: {rooms} rooms of 3 idle players at 60 Hz, with and without a login storm")
+    server = Server({"GAME_MATCH_INTERVAL": "0.2"})
+    tokens_file = BENCH / "tokens.txt"
+    try:
+        user_ids = asyncio.run(register_users(server.url, rooms * 3))
+        tokens_file.write_text("\n".join(mint_access_tokens(user_ids)) + "\n")
+        holder = node("hold", server.url.replace("http", "ws") + "/wss/multiplayer/", str(tokens_file),
+                      str(rooms * 3), stdin=subprocess.PIPE)
+        holder.stdout.readline()
+        while asyncio.run(stats(server.url, 1))["rooms"] < rooms:
+            time.sleep(0.2)
+        asyncio.run(api(server.url, "/api/register/", {"username": "storm", "password": "benchmark pw"}))
+        access = asyncio.run(api(server.url, "/api/token/", {"username": "storm", "password": "benchmark pw"}))["access"]
+        verify_body = orjson.dumps({"token": access}).decode()
+        ticks = int(seconds * 60)
+        calm_verify = wrk(server.url + "/api/token/verify/", seconds, 8, "post.lua", {"BODY": verify_body})
+        calm = asyncio.run(stats(server.url, ticks))["tick_ms"]
+        storm = subprocess.Popen(pinned(LOAD_CORE, ["wrk", "-t2", "-c32", f"-d{seconds + 2}s", "-s",
+                                                    str(BENCH / "wrk" / "post.lua"), server.url + "/api/token/"]),
+                                 env={**os.environ, "BODY": orjson.dumps({"username": "storm", "password": "benchmark pw"}).decode()},
+                                 stdout=subprocess.PIPE, text=True)
+        time.sleep(1.0)  # the storm is under way before measuring
+        stormy_verify = wrk(server.url + "/api/token/verify/", seconds, 8, "post.lua", {"BODY": verify_body})
+        stormy = asyncio.run(stats(server.url, ticks))["tick_ms"]
+        logins = float(re.search(r"Requests/sec:\s+([\d.]+)", storm.communicate()[0]).group(1))
+        print(f"tick  p50/p99/max ms: calm {calm['p50']:.2f}/{calm['p99']:.2f}/{calm['max']:.2f}, "
+              f"login storm {stormy['p50']:.2f}/{stormy['p99']:.2f}/{stormy['max']:.2f} "
+              f"(p99 ratio {stormy['p99'] / calm['p99']:.2f}x; storm {logins:.0f} logins/s)")
+        print(f"verify p99 ms: calm {calm_verify['p99']:.2f} ({calm_verify['rps']:.0f} req/s), "
+              f"login storm {stormy_verify['p99']:.2f} ({stormy_verify['rps']:.0f} req/s)", flush=True)
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    finally:
+        tokens_file.unlink(missing_ok=True)
+        server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts, shorter runs (a smoke run)")
+    args = parser.parse_args()
+    seconds = 3 if args.quick else 5
+    print(f"Tornado Arena benchmarks, {time.strftime('%Y-%m-%d %H:%M')} UTC; {machine()}")
+    bench_rest(seconds, [16] if args.quick else [16, 64])
+    bench_websocket(args.quick)
+    subprocess.run(pinned(SERVER_CORE, [python(), str(BENCH / "game_loop.py"), "--seconds", str(seconds)]),
+                   cwd=ROOT, check=True)
+    bench_isolation(seconds, 100 if args.quick else 300)
+
+
+if __name__ == "__main__":
+    main()
