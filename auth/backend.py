@@ -1,6 +1,7 @@
 """How token bytes are signed and verified: PyJWT with a pinned algorithm, keys, JWKS, aud/iss, leeway."""
 
 import time
+from collections import OrderedDict
 from datetime import timedelta
 from typing import Any, Mapping, Optional
 
@@ -57,8 +58,17 @@ class JWKSClient:
             raise TokenBackendError("Token is invalid") from None
 
 
+VERIFIED_CACHE_SIZE = 4096
+
+
 class TokenBackend:
-    """Encodes payloads and decodes tokens with the JWT settings; keys are parsed once, here."""
+    """Encodes payloads and decodes tokens with the JWT settings; keys are parsed once, here.
+
+    Clients present the same access token on every call, so the payloads of recently verified
+    tokens are kept (LRU, keyed by the whole token string): a repeat skips the signature check, but
+    `exp` is checked every time. Only successful verifications are kept, and nothing a check could
+    newly reject over time (exp aside) is skipped: `nbf` and `iat` only ever become valid.
+    """
 
     def __init__(self, settings: Mapping[str, Any]):
         self.algorithm = settings["ALGORITHM"]
@@ -74,6 +84,7 @@ class TokenBackend:
         self.leeway = leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
         encoder = settings["JSON_ENCODER"]
         self.json_encoder = import_string(encoder) if isinstance(encoder, str) else encoder
+        self._verified: OrderedDict[str, dict] = OrderedDict()
         self.jwks = None
         if settings["JWK_URL"]:
             self.jwks = JWKSClient(settings["JWK_URL"], settings["JWKS_CACHE_SECONDS"],
@@ -98,20 +109,35 @@ class TokenBackend:
         return [await self.jwks.key_for(kid)]
 
     async def decode(self, token: str, verify_exp: bool = True) -> dict:
-        """The verified payload; raises TokenBackendError. Only ALGORITHM is ever accepted."""
-        options = {"verify_aud": self.audience is not None, "verify_exp": verify_exp}
+        """The verified payload (a fresh copy); raises TokenBackendError. Only ALGORITHM is accepted."""
+        payload = self._verified.get(token)
+        if payload is None:
+            payload = await self._verify(token)
+            self._verified[token] = payload
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        else:
+            self._verified.move_to_end(token)
+        if verify_exp and "exp" in payload and payload["exp"] <= time.time() - self.leeway:
+            raise TokenBackendExpiredToken("Token is expired")
+        return dict(payload)
+
+    async def _verify(self, token: str) -> dict:
+        options = {"verify_aud": self.audience is not None, "verify_exp": False}
         keys = await self._candidate_keys(token)
         for index, key in enumerate(keys):
             try:
-                return jwt.decode(token, key, algorithms=[self.algorithm], audience=self.audience,
-                                  issuer=self.issuer, leeway=self.leeway, options=options)
+                payload = jwt.decode(token, key, algorithms=[self.algorithm], audience=self.audience,
+                                     issuer=self.issuer, leeway=self.leeway, options=options)
             except jwt.InvalidSignatureError:
                 if index == len(keys) - 1:
                     raise TokenBackendError("Token is invalid") from None
-            except jwt.ExpiredSignatureError:
-                raise TokenBackendExpiredToken("Token is expired") from None
+                continue
             except jwt.InvalidAlgorithmError:
                 raise TokenBackendError("Invalid algorithm specified") from None
             except jwt.InvalidTokenError:
                 raise TokenBackendError("Token is invalid") from None
+            if not isinstance(payload.get("exp", 0), (int, float)):
+                raise TokenBackendError("Token is invalid")
+            return payload
         raise TokenBackendError("Token is invalid")

@@ -102,6 +102,10 @@ async def register_users(url: str, count: int, concurrency: int = 16) -> list[in
     return ids
 
 
+def claims(token: str) -> dict:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
 def mint_access_tokens(user_ids: list[int], lifetime: int = 3600) -> list[str]:
     """Access tokens signed with the server's key by PyJWT, as a SimpleJWT deployment sharing it would."""
     now = time.time()
@@ -127,6 +131,8 @@ def bench_rest(seconds: int, levels: list[int]) -> None:
                     for _ in range(logins)]
 
         pair = asyncio.run(tokens(plain.url, 1))[0]
+        distinct = BENCH / "wrk" / "distinct.txt"
+        distinct.write_text("\n".join(mint_access_tokens([int(claims(pair["access"])["user_id"])] * 50_000)) + "\n")
         chains = asyncio.run(tokens(rotating.url, 8))
         verify_body = orjson.dumps({"token": pair["access"]}).decode()
         refresh_body = orjson.dumps({"refresh": pair["refresh"]}).decode()
@@ -134,10 +140,14 @@ def bench_rest(seconds: int, levels: list[int]) -> None:
         for level in levels:
             base = wrk(bare.url + "/bare/", seconds, level, "post.lua", {"BODY": verify_body})
             print_rest("bare Tornado JSON handler", level, base, None)
-            print_rest("/api/token/verify/", level,
+            print_rest("/api/token/verify/ (one token)", level,
                        wrk(plain.url + "/api/token/verify/", seconds, level, "post.lua", {"BODY": verify_body}), base)
+            print_rest("/api/token/verify/ (50,000 tokens)", level,
+                       wrk(plain.url + "/api/token/verify/", seconds, level, "post_tokens.lua",
+                           {"TOKENS_FILE": str(distinct)}), base)
             print_rest("/api/token/refresh/", level,
                        wrk(plain.url + "/api/token/refresh/", seconds, level, "post.lua", {"BODY": refresh_body}), base)
+        distinct.unlink()
         seeds = BENCH / "wrk" / "seeds.txt"
         seeds.write_text("\n".join(pair["refresh"] for pair in chains) + "\n")
         chained = wrk(rotating.url + "/api/token/refresh/", seconds, 8, "refresh_chain.lua",
@@ -262,14 +272,20 @@ def bench_isolation(seconds: int, rooms: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts, shorter runs (a smoke run)")
+    parser.add_argument("--only", default="rest,ws,game,isolation", help="a comma-separated subset to run")
     args = parser.parse_args()
     seconds = 3 if args.quick else 5
+    parts = set(args.only.split(","))
     print(f"Tornado Arena benchmarks, {time.strftime('%Y-%m-%d %H:%M')} UTC; {machine()}")
-    bench_rest(seconds, [16] if args.quick else [16, 64])
-    bench_websocket(args.quick)
-    subprocess.run(pinned(SERVER_CORE, [python(), str(BENCH / "game_loop.py"), "--seconds", str(seconds)]),
-                   cwd=ROOT, check=True)
-    bench_isolation(seconds, 100 if args.quick else 300)
+    if "rest" in parts:
+        bench_rest(seconds, [16] if args.quick else [16, 64])
+    if "ws" in parts:
+        bench_websocket(args.quick)
+    if "game" in parts:
+        subprocess.run(pinned(SERVER_CORE, [python(), str(BENCH / "game_loop.py"), "--seconds", str(seconds)]),
+                       cwd=ROOT, check=True)
+    if "isolation" in parts:
+        bench_isolation(seconds, 100 if args.quick else 300)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 import orjson
 import tornado.websocket
-from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.ioloop import IOLoop
 
 from auth.service import BLACKLISTED, AuthenticationFailed
 from auth.tokens import ExpiredTokenError, Token, TokenError
@@ -84,7 +84,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     _pending_output = 0
     _auth_timer: Optional[object] = None
     _expiry_timer: Optional[object] = None
-    _silence_check: Optional[PeriodicCallback] = None
+    _silence_timer: Optional[object] = None
 
     @property
     def arena(self):
@@ -105,8 +105,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         game = self.arena.settings.game
         self._limit = RateLimit(game.MESSAGE_RATE, game.MESSAGE_BURST)
         self._last_heard = time.monotonic()
-        self._silence_check = PeriodicCallback(self._drop_if_silent, game.PING_INTERVAL * 1000)
-        self._silence_check.start()
+        self._silence_timer = IOLoop.current().call_later(game.PING_TIMEOUT, self._drop_if_silent)
         token = self.get_query_argument("token", None)
         if token:
             await self._authenticate(token)
@@ -125,7 +124,6 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         if self._closed:
             return
         self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
-        self.current_user = user
         self._follow_expiry(token)
         self.arena.game.connect(self)
 
@@ -154,9 +152,16 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self._last_heard = time.monotonic()
 
     def _drop_if_silent(self) -> None:
-        """Tornado pings every GAME_PING_INTERVAL; a peer that answers nothing for GAME_PING_TIMEOUT goes."""
-        if time.monotonic() - self._last_heard > self.arena.settings.game.PING_TIMEOUT:
+        """Tornado pings every GAME_PING_INTERVAL; a peer that answers nothing for GAME_PING_TIMEOUT goes.
+
+        One timer per connection, moved only when it fires: hearing from the peer costs nothing.
+        """
+        timeout = self.arena.settings.game.PING_TIMEOUT
+        silent_for = time.monotonic() - self._last_heard
+        if silent_for >= timeout:
             self.close(protocol.CLOSE_SILENT_PEER, "ping_timeout")
+        else:
+            self._silence_timer = IOLoop.current().call_later(timeout - silent_for, self._drop_if_silent)
 
     async def on_message(self, message: Any) -> None:
         self._last_heard = time.monotonic()
@@ -219,10 +224,8 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     def _leave(self) -> None:
         self._closed = True
         loop = IOLoop.current()
-        for timer in (self._auth_timer, self._expiry_timer):
+        for timer in (self._auth_timer, self._expiry_timer, self._silence_timer):
             if timer is not None:
                 loop.remove_timeout(timer)
-        if self._silence_check is not None:
-            self._silence_check.stop()
         if self.user_id is not None:
             self.arena.game.disconnect(self)

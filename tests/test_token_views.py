@@ -291,3 +291,13 @@ async def test_form_encoded_login_as_the_course_front_end_sends_it(api):
     await api.register("alice")
     response = await api.post("/api/token/", form={"username": "alice", "password": "correct horse"})
     assert response.status == 200 and set(response.json) == {"refresh", "access"}
+
+
+@gen_test
+async def test_a_token_verified_before_still_expires(api, monkeypatch):
+    tokens = await api.login("alice")
+    assert (await api.post("/api/token/verify/", {"token": tokens["access"]})).status == 200
+    later = time.time() + 301
+    monkeypatch.setattr("auth.backend.time.time", lambda: later)
+    response = await api.post("/api/token/verify/", {"token": tokens["access"]})
+    assert response.status == 401 and response.json == EXPIRED
