@@ -14,7 +14,9 @@ import tornado.web
 from arena import Arena
 from auth.store import StoreUnavailable, connect_store, describe_store
 from handlers import routes
+from game import protocol
 from handlers.access_log import log_request
+from handlers.heartbeat import Heartbeat
 from handlers.base import NotFoundHandler
 from settings import Settings, SettingsError, load_settings
 
@@ -23,14 +25,16 @@ log = logging.getLogger("arena")
 
 def make_app(arena: Arena) -> tornado.web.Application:
     """The Application the server runs; tests build it the same way."""
+    game = arena.settings.game
     return tornado.web.Application(
         routes.build(arena.settings),
         arena=arena,
+        heartbeat=Heartbeat(game.PING_INTERVAL, game.PING_TIMEOUT,
+                            lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout")),
         default_handler_class=NotFoundHandler,
         log_function=log_request,
-        websocket_ping_interval=arena.settings.game.PING_INTERVAL,
-        websocket_ping_timeout=0,  # Tornado caps it at the interval; GameSocketHandler drops silent peers
-        websocket_max_message_size=arena.settings.game.MAX_MESSAGE_SIZE,
+        websocket_ping_interval=0,  # the Heartbeat pings, without a task per connection
+        websocket_max_message_size=game.MAX_MESSAGE_SIZE,
         static_path=routes.STATIC_PATH,
     )
 

@@ -58,7 +58,7 @@ class JWKSClient:
             raise TokenBackendError("Token is invalid") from None
 
 
-VERIFIED_CACHE_SIZE = 4096
+VERIFIED_CACHE_SIZE = 1024
 
 
 class TokenBackend:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from settings import GameSettings
 
 
-@dataclass
+@dataclass(slots=True)
 class Ticket:
     """A player waiting for a room."""
 

@@ -9,8 +9,8 @@ Lifecycle, in the order Tornado guarantees:
 4. play — `on_message` rate-limits, parses, and hands intentions to the game; `refresh_token`
    extends the session past the first token's expiry (else 4003 after a grace).
 5. leave — `on_close` (or our own `close`) tells the game, which keeps a running game's seat for
-   GAME_RECONNECT_GRACE. Tornado pings every GAME_PING_INTERVAL; a peer silent for GAME_PING_TIMEOUT
-   is dropped with 4010.
+   GAME_RECONNECT_GRACE. Meanwhile the Heartbeat pings every GAME_PING_INTERVAL and drops a peer
+   silent for GAME_PING_TIMEOUT with 4010.
 """
 
 import fnmatch
@@ -26,6 +26,7 @@ from auth.service import BLACKLISTED, AuthenticationFailed
 from auth.tokens import ExpiredTokenError, Token, TokenError
 from game import protocol
 from game.room import error_frame
+from handlers.access_log import redact_token
 
 LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
 
@@ -58,6 +59,8 @@ def parse_intent(event: str, message: dict) -> dict:
 class RateLimit:
     """A token bucket: `rate` messages per second on average, bursts of up to `burst`."""
 
+    __slots__ = ("rate", "burst", "tokens", "updated")
+
     def __init__(self, rate: float, burst: int):
         self.rate = rate
         self.burst = burst
@@ -84,7 +87,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     _pending_output = 0
     _auth_timer: Optional[object] = None
     _expiry_timer: Optional[object] = None
-    _silence_timer: Optional[object] = None
+    last_heard = 0.0
 
     @property
     def arena(self):
@@ -104,14 +107,26 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     async def open(self) -> None:
         game = self.arena.settings.game
         self._limit = RateLimit(game.MESSAGE_RATE, game.MESSAGE_BURST)
-        self._last_heard = time.monotonic()
-        self._silence_timer = IOLoop.current().call_later(game.PING_TIMEOUT, self._drop_if_silent)
+        self.application.settings["heartbeat"].watch(self)
         token = self.get_query_argument("token", None)
+        self._forget_query_token()
         if token:
             await self._authenticate(token)
         else:
             self._auth_timer = IOLoop.current().call_later(
                 game.AUTH_TIMEOUT, lambda: self.close(protocol.CLOSE_UNAUTHORIZED, "auth_timeout"))
+
+    def _forget_query_token(self) -> None:
+        """Keep no copy of the token in the request once read: secrets live no longer than needed.
+
+        The access log has already been written (Tornado logs the handshake before `open`).
+        """
+        request = self.request
+        if "token" in request.query_arguments:
+            request.uri = redact_token(request.uri)
+            request.query = redact_token("?" + request.query)[1:]
+            request.query_arguments.pop("token", None)
+            request.arguments.pop("token", None)
 
     async def _authenticate(self, raw: Any) -> None:
         try:
@@ -149,22 +164,10 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))
 
     def on_pong(self, data: bytes) -> None:
-        self._last_heard = time.monotonic()
-
-    def _drop_if_silent(self) -> None:
-        """Tornado pings every GAME_PING_INTERVAL; a peer that answers nothing for GAME_PING_TIMEOUT goes.
-
-        One timer per connection, moved only when it fires: hearing from the peer costs nothing.
-        """
-        timeout = self.arena.settings.game.PING_TIMEOUT
-        silent_for = time.monotonic() - self._last_heard
-        if silent_for >= timeout:
-            self.close(protocol.CLOSE_SILENT_PEER, "ping_timeout")
-        else:
-            self._silence_timer = IOLoop.current().call_later(timeout - silent_for, self._drop_if_silent)
+        self.last_heard = time.monotonic()
 
     async def on_message(self, message: Any) -> None:
-        self._last_heard = time.monotonic()
+        self.last_heard = time.monotonic()
         if not self._limit.allow():
             self.close(protocol.CLOSE_RATE_LIMITED, "rate_limited")
             return
@@ -224,8 +227,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     def _leave(self) -> None:
         self._closed = True
         loop = IOLoop.current()
-        for timer in (self._auth_timer, self._expiry_timer, self._silence_timer):
+        for timer in (self._auth_timer, self._expiry_timer):
             if timer is not None:
                 loop.remove_timeout(timer)
+        self.application.settings["heartbeat"].forget(self)
         if self.user_id is not None:
             self.arena.game.disconnect(self)

@@ -1,5 +1,6 @@
 """Players over real WebSockets: authentication, session life, limits, and whole games."""
 
+import asyncio
 import logging
 import time
 
@@ -422,3 +423,21 @@ async def test_stats_show_rooms_players_and_tick_times(api, base_url):
     assert (stats["rooms"], stats["sessions"], stats["queued"]) == (1, 1, 0)
     assert stats["tick"] >= first + 10 and stats["tick_ms"]["count"] == 5
     assert 0 < stats["tick_ms"]["p50"] <= stats["tick_ms"]["p99"] <= stats["tick_ms"]["max"]
+
+
+@pytest.mark.settings(game={**QUICK, "PING_INTERVAL": 0.1, "PING_TIMEOUT": 0.3})
+@pytest.mark.gen_test(timeout=10)
+async def test_pings_keep_a_quiet_client_and_a_silent_peer_is_dropped(api, base_url, arena, monkeypatch):
+    alice, bob = await api.login("alice"), await api.login("bob")
+    quiet = await GameClient.connect(base_url, alice["access"])  # reads and answers pings, sends nothing
+    await quiet.wait_for("welcome")
+    reading = asyncio.ensure_future(quiet.wait_closed())
+    silent = await GameClient.connect(base_url, bob["access"])
+    await silent.wait_for("welcome")
+    # Bob's client stops answering pings (as a dead peer would).
+    monkeypatch.setattr(silent.connection.protocol, "_handle_message",
+                        lambda opcode, data: None if opcode == 0x9 else original(opcode, data))
+    original = type(silent.connection.protocol)._handle_message.__get__(silent.connection.protocol)
+    assert await silent.wait_closed() == (4010, "ping_timeout")
+    assert 1 in arena.game.sessions and 2 not in arena.game.sessions
+    assert not reading.done()
