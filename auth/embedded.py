@@ -221,17 +221,21 @@ class Collection:
         self._documents: dict[Any, dict] = {}
         self._indexes: dict[str, Index] = {"_id": Index("_id", unique=True)}
 
-    def _candidates(self, query: dict) -> Iterator[dict]:
-        """Documents that may match: through an index on an equality field, else all of them."""
+    def _candidates(self, query: dict) -> tuple[list[dict], dict]:
+        """Documents that may match, and what of the query they still have to be checked against.
+
+        An equality on an indexed field is answered by the index alone; the rest is checked per document.
+        """
         for field, condition in query.items():
             index = self._indexes.get(field)
             if index is not None and not isinstance(condition, (dict, list)) and condition is not None:
-                return (self._documents[_id] for _id in list(index.entries.get(condition, ())))
-        return iter(list(self._documents.values()))
+                rest = {key: value for key, value in query.items() if key != field}
+                return [self._documents[_id] for _id in index.entries.get(condition, ())], rest
+        return list(self._documents.values()), query
 
     def _matching(self, query: Optional[dict]) -> Iterator[dict]:
-        query = query or {}
-        return (document for document in self._candidates(query) if matches(document, query))
+        candidates, rest = self._candidates(query or {})
+        return (document for document in candidates if matches(document, rest))
 
     def _first(self, query: Optional[dict]) -> Optional[dict]:
         return next(self._matching(query), None)

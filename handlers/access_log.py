@@ -7,22 +7,20 @@ import tornado.web
 
 access_log = logging.getLogger("tornado.access")
 _TOKEN_IN_QUERY = re.compile(r"([?&](?:access_)?token=)[^&#]*")
+REDACTED = "[redacted]"
 
 
 def redact_token(uri: str) -> str:
     """The URI with every `token=` query value replaced by `[redacted]`."""
-    return _TOKEN_IN_QUERY.sub(r"\1[redacted]", uri)
+    return _TOKEN_IN_QUERY.sub(r"\1" + REDACTED, uri)
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
     """`Application(log_function=...)`: Tornado's format, with the URI redacted."""
     status = handler.get_status()
-    if status < 400:
-        log_method = access_log.info
-    elif status < 500:
-        log_method = access_log.warning
-    else:
-        log_method = access_log.error
+    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    if not access_log.isEnabledFor(level):
+        return  # at a quieter log level a request costs no formatting at all
     request = handler.request
-    log_method("%d %s %s (%s) %.2fms", status, request.method, redact_token(request.uri),
-               request.remote_ip, 1000.0 * request.request_time())
+    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, redact_token(request.uri),
+                   request.remote_ip, 1000.0 * request.request_time())

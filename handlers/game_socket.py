@@ -26,7 +26,7 @@ from auth.service import BLACKLISTED, AuthenticationFailed
 from auth.tokens import ExpiredTokenError, Token, TokenError
 from game import protocol
 from game.room import error_frame
-from handlers.access_log import redact_token
+from handlers.access_log import REDACTED
 
 LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
 
@@ -109,24 +109,23 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self._limit = RateLimit(game.MESSAGE_RATE, game.MESSAGE_BURST)
         self.application.settings["heartbeat"].watch(self)
         token = self.get_query_argument("token", None)
-        self._forget_query_token()
         if token:
+            self._forget_query_token(token)
             await self._authenticate(token)
         else:
             self._auth_timer = IOLoop.current().call_later(
                 game.AUTH_TIMEOUT, lambda: self.close(protocol.CLOSE_UNAUTHORIZED, "auth_timeout"))
 
-    def _forget_query_token(self) -> None:
+    def _forget_query_token(self, token: str) -> None:
         """Keep no copy of the token in the request once read: secrets live no longer than needed.
 
         The access log has already been written (Tornado logs the handshake before `open`).
         """
         request = self.request
-        if "token" in request.query_arguments:
-            request.uri = redact_token(request.uri)
-            request.query = redact_token("?" + request.query)[1:]
-            request.query_arguments.pop("token", None)
-            request.arguments.pop("token", None)
+        request.uri = request.uri.replace(token, REDACTED)
+        request.query = request.query.replace(token, REDACTED)
+        request.query_arguments.pop("token", None)
+        request.arguments.pop("token", None)
 
     async def _authenticate(self, raw: Any) -> None:
         try:
