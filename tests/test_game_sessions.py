@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import socket
 import time
 
 import jwt
@@ -361,8 +362,11 @@ async def test_a_client_that_does_not_read_is_closed_4009(api, base_url, arena):
     tokens = await api.login()
     client = await GameClient.connect(base_url, tokens["access"])
     await client.wait_for("game_start")
+    # A slow network: small socket buffers on both ends, so unread output backs up in the server.
+    client.connection.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    arena.game.sessions[1].ws_connection.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
     # Chat echoes back to the sender; while the client sends and does not read, its output piles up.
-    for _ in range(20000):
+    for _ in range(5000):
         await client.send("message", text="x" * 200)
         if 1 not in arena.game.sessions:
             break
