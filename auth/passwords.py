@@ -10,18 +10,20 @@ from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 
-PASSWORD_THREAD_NICENESS = 10
-
-
 def _lower_priority() -> None:
-    """Hashing threads yield the CPU to the IOLoop thread: a login storm slows logins, not the game.
+    """Hashing threads take only CPU time the IOLoop thread leaves: a login storm slows logins, not ticks.
 
-    Linux applies `setpriority` to a single thread when given its native id; elsewhere this is a no-op.
+    On Linux the thread becomes SCHED_IDLE (any normal thread preempts it at once); where that is
+    not available it is niced as far as possible; elsewhere nothing changes.
     """
+    thread_id = threading.get_native_id()
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), PASSWORD_THREAD_NICENESS)
+        os.sched_setscheduler(thread_id, os.SCHED_IDLE, os.sched_param(0))
     except (AttributeError, OSError):
-        pass
+        try:
+            os.setpriority(os.PRIO_PROCESS, thread_id, 19)
+        except (AttributeError, OSError):
+            pass
 
 
 class PasswordHasher:

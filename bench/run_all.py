@@ -45,7 +45,7 @@ class Server:
     def __init__(self, env: dict | None = None, baseline: bool = False):
         self.port = free_port()
         command = [python(), "bench/baseline_server.py", str(self.port)] if baseline else \
-            [python(), "server.py", "--port", str(self.port)]
+            [python(), os.environ.get("BENCH_SERVER", "server.py"), "--port", str(self.port)]
         environment = {**os.environ, **QUIET, **(env or {})}
         self.process = subprocess.Popen(pinned(SERVER_CORE, command), cwd=ROOT, env=environment,
                                         preexec_fn=raise_fd_limit)
@@ -245,7 +245,7 @@ async def stats(url: str, ticks: int) -> dict:
 
 def bench_isolation(seconds: int, rooms: int) -> None:
     header(f"Isolation: {rooms} rooms of 3 idle players at 60 Hz, with and without a login storm")
-    server = Server({"GAME_MATCH_INTERVAL": "0.2"})
+    server = Server({"GAME_MATCH_INTERVAL": "0.2", **json.loads(os.environ.get("BENCH_ISOLATION_ENV", "{}"))})
     tokens_file = BENCH / "tokens.txt"
     try:
         user_ids = asyncio.run(register_users(server.url, rooms * 3))
@@ -297,7 +297,7 @@ def main() -> None:
         subprocess.run(pinned(SERVER_CORE, [python(), str(BENCH / "game_loop.py"), "--seconds", str(seconds)]),
                        cwd=ROOT, check=True)
     if "isolation" in parts:
-        bench_isolation(seconds, 100 if args.quick else 300)
+        bench_isolation(seconds if args.quick else 10, 100 if args.quick else 300)
 
 
 if __name__ == "__main__":
