@@ -66,7 +66,7 @@ def measure(rooms: int, seconds: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="simulated seconds per room count")
-    parser.add_argument("--rooms", default="10,100,300,1000")
+    parser.add_argument("--rooms", default="10,100,300,1000,2000,4000,6000")
     args = parser.parse_args()
     header(f"Game loop: tick duration at 60 Hz (budget {TICK_BUDGET_MS:.1f} ms), 2 idle humans + 1 bot per room")
     print(f"{'rooms':>6} {'players':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'frames/s':>10} {'KB/s':>9}")

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import jwt
@@ -45,7 +46,7 @@ class Server:
     def __init__(self, env: dict | None = None, baseline: bool = False):
         self.port = free_port()
         command = [python(), "bench/baseline_server.py", str(self.port)] if baseline else \
-            [python(), os.environ.get("BENCH_SERVER", "server.py"), "--port", str(self.port)]
+            [python(), "server.py", "--port", str(self.port)]
         environment = {**os.environ, **QUIET, **(env or {})}
         self.process = subprocess.Popen(pinned(SERVER_CORE, command), cwd=ROOT, env=environment,
                                         preexec_fn=raise_fd_limit)
@@ -61,18 +62,32 @@ class Server:
     def stop(self) -> None:
         stop(self.process)
 
+    def __enter__(self) -> "Server":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
 
 # REST, with wrk
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
 
 def wrk(url: str, seconds: int, connections: int, script: str, env: dict, threads: int | None = None) -> dict:
     threads = threads or min(connections, 4)
     command = pinned(LOAD_CORE, ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                                  "-s", str(BENCH / "wrk" / script), url])
+    cpu_before = children_cpu()
     output = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
+    load_cpu = (children_cpu() - cpu_before) / seconds
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     latency = {p: _ms(re.search(rf"^\s+{p}%\s+([\d.]+\w+)", output, re.M).group(1)) for p in (50, 99)}
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rate, "p50": latency[50], "p99": latency[99], "errors": int(errors.group(1)) if errors else 0}
+    return {"rps": rate, "p50": latency[50], "p99": latency[99], "errors": int(errors.group(1)) if errors else 0,
+            "load_cpu": load_cpu}
 
 
 def _ms(text: str) -> float:
@@ -116,15 +131,13 @@ def mint_access_tokens(user_ids: list[int], lifetime: int = 3600) -> list[str]:
 def print_rest(name: str, level: int, ours: dict, bare: dict | None) -> None:
     ratio = f"{ours['rps'] / bare['rps']:6.0%}" if bare else "     -"
     print(f"{name:<34} c={level:<4} {ours['rps']:>8.0f} req/s  p50 {ours['p50']:>7.2f} ms  p99 {ours['p99']:>7.2f} ms"
-          f"  errors {ours['errors']:<5} vs bare {ratio}", flush=True)
+          f"  errors {ours['errors']:<3} load CPU {ours['load_cpu']:4.0%}  vs bare {ratio}", flush=True)
 
 
 def bench_rest(seconds: int, levels: list[int]) -> None:
     header("REST: requests/s and latency (wrk on core 1, server on core 0)")
-    bare = Server(baseline=True)
-    plain = Server()
-    rotating = Server({"JWT_ROTATE_REFRESH_TOKENS": "true", "JWT_BLACKLIST_AFTER_ROTATION": "true"})
-    try:
+    with Server(baseline=True) as bare, Server() as plain, \
+            Server({"JWT_ROTATE_REFRESH_TOKENS": "true", "JWT_BLACKLIST_AFTER_ROTATION": "true"}) as rotating:
         async def tokens(url: str, logins: int) -> list[dict]:
             await api(url, "/api/register/", {"username": "bench", "password": "benchmark pw"})
             return [await api(url, "/api/token/", {"username": "bench", "password": "benchmark pw"})
@@ -156,9 +169,6 @@ def bench_rest(seconds: int, levels: list[int]) -> None:
         print_rest("/api/token/refresh/ rotate+blacklist", 8, chained, base)
         print_rest("/api/token/ (login, Argon2id t=3 m=12MiB)", 4,
                    wrk(plain.url + "/api/token/", seconds, 4, "post.lua", {"BODY": login_body}), None)
-    finally:
-        for server in (bare, plain, rotating):
-            server.stop()
 
 
 # WebSocket, with Node's ws
@@ -169,9 +179,13 @@ def node(*args: str, stdin=None) -> subprocess.Popen:
 
 
 def node_result(*args: str) -> dict:
+    """Run the Node client to completion; its result plus `load_cpu`, its CPU use over its run."""
+    cpu_before, started = children_cpu(), time.monotonic()
     process = node(*args)
     output, _ = process.communicate(timeout=300)
-    return json.loads(output.strip().splitlines()[-1])
+    result = json.loads(output.strip().splitlines()[-1])
+    result["load_cpu"] = (children_cpu() - cpu_before) / (time.monotonic() - started)
+    return result
 
 
 def hold(server: Server, url: str, tokens_file: str, count: int) -> dict:
@@ -188,27 +202,30 @@ def hold(server: Server, url: str, tokens_file: str, count: int) -> dict:
             "kib_per_connection": (after - before) / max(1, held["held"])}
 
 
-def ws_server(users: int) -> tuple[Server, str, Path]:
-    """Our server with `users` registered users, idle (no matchmaking), and their access tokens."""
-    server = Server({**CHEAP_PASSWORDS, "GAME_MATCH_INTERVAL": "1000000", "GAME_MESSAGE_RATE": "100000",
-                     "GAME_MESSAGE_BURST": "100000"})
-    tokens_file = BENCH / f"tokens-{server.port}.txt"
-    tokens_file.write_text("\n".join(mint_access_tokens(asyncio.run(register_users(server.url, users)))) + "\n")
-    return server, server.url.replace("http", "ws") + "/wss/multiplayer/", tokens_file
+@contextmanager
+def ws_server(users: int):
+    """Our server with `users` registered users, idle (no matchmaking): yields it, its URL and a tokens file."""
+    with Server({**CHEAP_PASSWORDS, "GAME_MATCH_INTERVAL": "1000000", "GAME_MESSAGE_RATE": "100000",
+                 "GAME_MESSAGE_BURST": "100000"}) as server:
+        tokens_file = BENCH / f"tokens-{server.port}.txt"
+        tokens = mint_access_tokens(asyncio.run(register_users(server.url, users)))
+        tokens_file.write_text("\n".join(tokens) + "\n")
+        try:
+            yield server, server.url.replace("http", "ws") + "/wss/multiplayer/", tokens_file
+        finally:
+            tokens_file.unlink(missing_ok=True)
 
 
 def bench_websocket(quick: bool) -> None:
     header("WebSocket: connect + authenticate + welcome, echo round trip, idle sockets")
-    ours, ws, tokens_file = ws_server(256)
-    bare = Server(baseline=True)
-    bare_ws = bare.url.replace("http", "ws") + "/bare/ws"
-    try:
+    with ws_server(256) as (ours, ws, tokens_file), Server(baseline=True) as bare:
+        bare_ws = bare.url.replace("http", "ws") + "/bare/ws"
         count = "1000" if quick else "5000"
         base = node_result("handshake", bare_ws, "-", count, "32")
         mine = node_result("handshake", ws, str(tokens_file), count, "32")
         for name, r in (("bare: open + one frame", base), ("ours: open + auth + welcome", mine)):
             print(f"{name:<30} {r['rate']:>8.0f} conn/s  p50 {r['p50']:>6.2f} ms  p99 {r['p99']:>6.2f} ms"
-                  f"  errors {r['errors']}", flush=True)
+                  f"  errors {r['errors']}  load CPU {r['load_cpu']:.0%}", flush=True)
         print(f"handshake rate vs bare: {mine['rate'] / base['rate']:.0%}")
         messages = "2000" if quick else "10000"
         base_echo = node_result("echo", bare_ws, "-", messages, '{"event":"ping"}')
@@ -216,24 +233,14 @@ def bench_websocket(quick: bool) -> None:
         print(f"echo round trip: bare p50 {base_echo['p50']:.3f} ms p99 {base_echo['p99']:.3f} ms; "
               f"ours (unknown event -> error frame) p50 {mine_echo['p50']:.3f} ms p99 {mine_echo['p99']:.3f} ms; "
               f"p99 ratio {mine_echo['p99'] / base_echo['p99']:.2f}x", flush=True)
-    finally:
-        tokens_file.unlink(missing_ok=True)
-        ours.stop()
-        bare.stop()
     for count in ([1000] if quick else [1000, 5000, 10_000]):  # fresh servers: freed memory is not reused
-        bare = Server(baseline=True)
-        ours, ws, tokens_file = ws_server(count)
-        try:
+        with Server(baseline=True) as bare, ws_server(count) as (ours, ws, tokens_file):
             b = hold(bare, bare.url.replace("http", "ws") + "/bare/ws", "-", count)
             o = hold(ours, ws, str(tokens_file), count)
             ratio = o["kib_per_connection"] / max(b["kib_per_connection"], 0.1)
             print(f"idle {count:>6}: bare held {b['held']} ({b['kib_per_connection']:.1f} KiB/conn), ours held "
                   f"{o['held']} ({o['kib_per_connection']:.1f} KiB/conn, {ratio:.2f}x), errors {o['errors']}, "
                   f"dropped {o['dropped']}", flush=True)
-        finally:
-            tokens_file.unlink(missing_ok=True)
-            ours.stop()
-            bare.stop()
 
 
 # The game loop under a login storm
@@ -245,7 +252,7 @@ async def stats(url: str, ticks: int) -> dict:
 
 def bench_isolation(seconds: int, rooms: int) -> None:
     header(f"Isolation: {rooms} rooms of 3 idle players at 60 Hz, with and without a login storm")
-    server = Server({"GAME_MATCH_INTERVAL": "0.2", **json.loads(os.environ.get("BENCH_ISOLATION_ENV", "{}"))})
+    server = Server({"GAME_MATCH_INTERVAL": "0.2"})
     tokens_file = BENCH / "tokens.txt"
     try:
         user_ids = asyncio.run(register_users(server.url, rooms * 3))

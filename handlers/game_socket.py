@@ -129,11 +129,15 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         request.query_arguments.pop("token", None)
         request.arguments.pop("token", None)
 
+    async def _check(self, raw: Any) -> tuple[dict, Token]:
+        """The user of an access token sent by the client; raises TokenError or AuthenticationFailed."""
+        if not isinstance(raw, str):
+            raise TokenError("Token is invalid")
+        return await self.arena.authenticator.authenticate_access_token(raw)
+
     async def _authenticate(self, raw: Any) -> None:
         try:
-            if not isinstance(raw, str):
-                raise TokenError("Token is invalid")
-            user, token = await self.arena.authenticator.authenticate_access_token(raw)
+            user, token = await self._check(raw)
         except (TokenError, AuthenticationFailed) as exc:
             self.close(protocol.CLOSE_UNAUTHORIZED, close_reason(exc))
             return
@@ -153,9 +157,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
 
     async def _refresh(self, raw: Any) -> None:
         try:
-            if not isinstance(raw, str):
-                raise TokenError("Token is invalid")
-            user, token = await self.arena.authenticator.authenticate_access_token(raw)
+            user, token = await self._check(raw)
             if user["id"] != self.user_id:
                 raise TokenError("Token is for another user")
         except (TokenError, AuthenticationFailed) as exc:

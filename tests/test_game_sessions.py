@@ -250,6 +250,17 @@ async def test_move_to_moves_the_player_in_the_server_state(api, base_url):
     assert (moved[1] - first[1]) * (target[0] - first[1]) > 0  # toward the target
 
 
+async def three_players_in_a_room(api, base_url) -> list[GameClient]:
+    """alice, bob and carol (user ids 1, 2, 3) connected, each past their `game_start`."""
+    clients = []
+    for name in ("alice", "bob", "carol"):
+        tokens = await api.login(name)
+        clients.append(await GameClient.connect(base_url, tokens["access"]))
+    for client in clients:
+        await client.wait_for("game_start")
+    return clients
+
+
 async def play_to_the_end(shooter: GameClient) -> dict:
     """The shooter (user 1) fires at someone still alive on every snapshot until the game is over."""
     event = shooter.last_state or await shooter.wait_for("state")
@@ -266,11 +277,8 @@ async def play_to_the_end(shooter: GameClient) -> dict:
 @pytest.mark.settings(game=DEADLY)
 @pytest.mark.gen_test(timeout=20)
 async def test_three_players_play_a_full_game_and_scores_are_stored(api, base_url, arena, store):
-    clients = []
-    for name in ("alice", "bob", "carol"):
-        tokens = await api.login(name)
-        clients.append(await GameClient.connect(base_url, tokens["access"]))
-    starts = [await client.wait_for("game_start") for client in clients]
+    clients = await three_players_in_a_room(api, base_url)
+    starts = [next(e for e in client.events if e["event"] == "game_start") for client in clients]
     assert len({start["room"] for start in starts}) == 1
     over = await play_to_the_end(clients[0])
     assert over["winner"] == 1 and over["scores"] == {"1": 10, "2": -5, "3": -5}
@@ -293,12 +301,7 @@ async def test_three_players_play_a_full_game_and_scores_are_stored(api, base_ur
 @pytest.mark.settings(game=DEADLY)
 @pytest.mark.gen_test(timeout=20)
 async def test_results_survive_a_mongodb_outage_at_game_end(api, base_url, arena, store, monkeypatch):
-    clients = []
-    for name in ("alice", "bob", "carol"):
-        tokens = await api.login(name)
-        clients.append(await GameClient.connect(base_url, tokens["access"]))
-    for client in clients:
-        await client.wait_for("game_start")
+    clients = await three_players_in_a_room(api, base_url)
     attempts = []
     record = store.record_game
 
@@ -376,12 +379,7 @@ async def test_a_client_that_does_not_read_is_closed_4009(api, base_url, arena):
 @pytest.mark.settings(game=DEADLY)
 @pytest.mark.gen_test(timeout=20)
 async def test_graceful_shutdown_writes_pending_results(api, base_url, arena, store, monkeypatch):
-    clients = []
-    for name in ("alice", "bob", "carol"):
-        tokens = await api.login(name)
-        clients.append(await GameClient.connect(base_url, tokens["access"]))
-    for client in clients:
-        await client.wait_for("game_start")
+    clients = await three_players_in_a_room(api, base_url)
     mongodb_down = True
     record = store.record_game
 

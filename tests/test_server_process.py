@@ -69,3 +69,11 @@ def test_unreachable_mongodb_is_an_error_not_a_fallback():
     _, err = process.communicate(timeout=30)
     assert process.returncode == 1
     assert "cannot use MongoDB" in err and "user:***@" in err and ":pw@" not in err
+
+
+def test_flush_command_runs_against_the_configured_store():
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_"))}
+    result = subprocess.run([sys.executable, "-m", "auth.flush"], cwd=ROOT, env=environment,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("deleted ") and result.stdout.strip().endswith("expired token records")
