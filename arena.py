@@ -1,7 +1,6 @@
 """The services one server process runs, built once and shared by every handler."""
 
 import asyncio
-import time
 
 from tornado.ioloop import PeriodicCallback
 
@@ -53,9 +52,8 @@ class Arena:
 
     async def shutdown(self) -> None:
         """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop the game and the rest."""
-        deadline = time.monotonic() + self.settings.SHUTDOWN_TIMEOUT
         try:
-            await asyncio.wait_for(self._idle.wait(), max(0.0, deadline - time.monotonic()))
+            await asyncio.wait_for(self._idle.wait(), self.settings.SHUTDOWN_TIMEOUT)
         except asyncio.TimeoutError:
             pass
         await self.game.shutdown()

@@ -5,7 +5,6 @@ and with the embedded store (auth.embedded), so the backend is a choice of clien
 """
 
 import asyncio
-import logging
 import re
 import unicodedata
 from datetime import datetime, timezone
@@ -16,7 +15,6 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from auth.embedded import EmbeddedClient
 
-log = logging.getLogger("arena.store")
 
 INITIAL_SCORE = 1500
 RECENT_GAMES_KEPT = 50  # per user, the ids of games already applied to their score

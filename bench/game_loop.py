@@ -6,7 +6,6 @@ measurement. Usage: python bench/game_loop.py [--seconds 5] [--rooms 10,100,300,
 """
 
 import argparse
-import asyncio
 import random
 import sys
 import time

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import jwt
 import orjson
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpclient import AsyncHTTPClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -5,7 +5,6 @@ that satisfy `room.Session`; the game knows nothing of HTTP or tokens.
 """
 
 import itertools
-import logging
 import random
 import time
 import uuid
@@ -19,7 +18,6 @@ from game.results import ResultRecorder
 from game.room import Room, Session, encode, error_frame
 from settings import GameSettings
 
-log = logging.getLogger("arena.game")
 BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
 
 
