@@ -5,6 +5,7 @@ that satisfy `room.Session`; the game knows nothing of HTTP or tokens.
 """
 
 import itertools
+import logging
 import random
 import time
 import uuid
@@ -18,6 +19,7 @@ from game.results import ResultRecorder
 from game.room import Room, Session, encode, error_frame
 from settings import GameSettings
 
+log = logging.getLogger("arena.game")
 BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
 
 
@@ -109,7 +111,7 @@ class Game:
         for ticket in tickets:
             room.seat(self.sessions.get(ticket.user_id), ticket.user_id, ticket.username, ticket.score)
             self.seats[ticket.user_id] = room
-        for name in self.rng.sample(BOT_NAMES, self.settings.ROOM_CAPACITY - len(tickets)):
+        for name in self._bot_names(self.settings.ROOM_CAPACITY - len(tickets)):
             room.seat(None, next(self._bot_ids), name, 0, bot=True)
         self.rooms[room.id] = room
         for user_id in room.humans:
@@ -118,11 +120,25 @@ class Game:
                 session.send(room.game_start_frame(user_id))
                 session.send(room.snapshot_frame(room.tick))
 
+    def _bot_names(self, count: int) -> list[str]:
+        """Distinct names for `count` bots: the robots' names, numbered once they run out."""
+        names = self.rng.sample(BOT_NAMES, min(count, len(BOT_NAMES)))
+        return names + [f"Robot {n}" for n in range(len(BOT_NAMES) + 1, count + 1)]
+
     def step(self, dt: float, tick: int) -> None:
-        """One tick of every room, the snapshots due this tick, and matchmaking once a MATCH_INTERVAL."""
+        """One tick of every room, the snapshots due this tick, and matchmaking once a MATCH_INTERVAL.
+
+        A room whose step fails is abandoned (its players get `game_over`); the others play on.
+        """
         snapshot_slot = tick % self.ticks_per_snapshot
         for room in list(self.rooms.values()):
-            room.step(dt, tick)
+            try:
+                room.step(dt, tick)
+            except Exception:
+                log.exception("room %s failed; abandoning its game", room.id)
+                if room.id in self.rooms:
+                    self._finish(room, abandoned=True)
+                continue
             if room.snapshot_phase == snapshot_slot and room.id in self.rooms:
                 room.broadcast(room.snapshot_frame(tick))
         if tick % self.ticks_per_match == 0 and self.accepting:

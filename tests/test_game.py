@@ -1,0 +1,71 @@
+"""The game without sockets: sessions that record frames, rooms stepped by hand."""
+
+import random
+
+import orjson
+import pytest
+
+from game.game import Game
+from settings import GameSettings
+
+
+class RecordingSession:
+    def __init__(self, user_id: int, score: int = 1500):
+        self.user_id, self.username, self.score = user_id, f"p{user_id}", score
+        self.events: list[dict] = []
+        self.closed = None
+
+    def send(self, frame: bytes) -> None:
+        self.events.append(orjson.loads(frame))
+
+    def close(self, code: int, reason: str) -> None:
+        self.closed = (code, reason)
+
+
+@pytest.fixture
+def results() -> list[dict]:
+    """The game results the game has written."""
+    return []
+
+
+def make_game(results: list[dict], **settings) -> Game:
+    async def write(result: dict) -> None:
+        results.append(result)
+
+    return Game(GameSettings(**settings), write, rng=random.Random(3))
+
+
+@pytest.mark.gen_test
+async def test_big_rooms_get_enough_distinct_bot_names(results):
+    game = make_game(results, ROOM_CAPACITY=8, BOT_FILL_AFTER=0)
+    player = RecordingSession(1)
+    game.connect(player)
+    game.run_matchmaking()
+    start = next(e for e in player.events if e["event"] == "game_start")
+    bots = [p["username"] for p in start["players"] if p["bot"]]
+    assert len(bots) == 7 and len(set(bots)) == 7
+
+
+@pytest.mark.gen_test
+async def test_a_failing_room_is_abandoned_and_the_others_play_on(results, monkeypatch):
+    game = make_game(results, BOT_FILL_AFTER=0)
+    doomed, healthy = RecordingSession(1, score=1000), RecordingSession(2, score=3000)
+    game.connect(doomed)
+    game.run_matchmaking()
+    game.connect(healthy)
+    game.run_matchmaking()
+    doomed_room, healthy_room = game.seats[1], game.seats[2]
+    assert doomed_room is not healthy_room
+
+    def explode(dt):
+        raise RuntimeError("a bug in the rules")
+
+    monkeypatch.setattr(doomed_room.match, "step", explode)
+    game.step(1 / 60, 1)
+    game.step(1 / 60, 2)
+    over = next(e for e in doomed.events if e["event"] == "game_over")
+    assert over["abandoned"] is True and over["scores"] == {}
+    assert 1 not in game.seats and game.seats[2] is healthy_room
+    assert healthy_room.match.time == pytest.approx(2 / 60)
+    await game.results.drained()
+    assert [(result["_id"], result["abandoned"]) for result in results] == [(doomed_room.id, True)]
