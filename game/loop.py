@@ -1,10 +1,12 @@
 """The fixed-timestep loop ("Fix Your Timestep!"): one task steps every room by exactly 1/TICK_RATE."""
 
 import asyncio
+import logging
 import time
 from collections import deque
 from typing import Callable
 
+log = logging.getLogger("arena.loop")
 MAX_CATCH_UP = 5  # ticks run back-to-back after a stall before the backlog is dropped
 
 
@@ -56,5 +58,9 @@ class FixedTimestepLoop:
         while True:
             await asyncio.sleep(max(0.0, self.dt - accumulator))
             now = self.clock()
-            accumulator = self.advance(now - last, accumulator)
+            try:
+                accumulator = self.advance(now - last, accumulator)
+            except Exception:  # a bug in one tick must not stop every game for good
+                log.exception("tick %d failed", self.tick)
+                accumulator = 0.0
             last = now
