@@ -19,6 +19,14 @@ BOTS_AT_ONCE = {**QUICK, "BOT_FILL_AFTER": 0}
 DEADLY = {**QUICK, "HITS_TO_KILL": 1, "FIREBALL_COOLDOWN": 0, "FIREBALL_SPEED": 30, "FIREBALL_RANGE": 3}
 
 
+async def connected(api, base_url, username: str = "alice") -> tuple[GameClient, dict]:
+    """A user logged in and connected, past `welcome`; with their tokens."""
+    tokens = await api.login(username)
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    return client, tokens
+
+
 def assert_nobody_joined(arena):
     assert arena.game.matchmaker.queue == {} and arena.game.sessions == {}
 
@@ -120,9 +128,7 @@ async def test_allowed_origins_from_settings(api, base_url):
 @pytest.mark.settings(game={**QUICK, "TOKEN_EXPIRY_GRACE": 0.2}, jwt={"ACCESS_TOKEN_LIFETIME": 2})
 @pytest.mark.gen_test(timeout=15)
 async def test_session_ends_4003_when_its_token_expires(api, base_url):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
-    await client.wait_for("welcome")
+    client, tokens = await connected(api, base_url)
     assert await client.wait_closed() == (4003, "token_expired")
     assert time.time() >= claims(tokens["access"])["exp"] + 0.2
 
@@ -146,9 +152,7 @@ async def test_refresh_token_event_keeps_the_session_past_the_first_expiry(api, 
 @pytest.mark.settings(game=QUICK)
 @pytest.mark.gen_test(timeout=10)
 async def test_revoke_all_closes_live_sockets(api, base_url, arena):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
-    await client.wait_for("welcome")
+    client, tokens = await connected(api, base_url)
     await api.post("/api/token/revoke-all/", token=tokens["access"])
     assert await client.wait_closed() == (4001, "token_revoked")
     assert_nobody_joined(arena)
@@ -157,9 +161,7 @@ async def test_revoke_all_closes_live_sockets(api, base_url, arena):
 @pytest.mark.settings(game=QUICK)
 @pytest.mark.gen_test(timeout=10)
 async def test_deactivation_closes_live_sockets(api, base_url, arena):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
-    await client.wait_for("welcome")
+    client, _ = await connected(api, base_url)
     await arena.tokens.deactivate_user(1)
     assert (await client.wait_closed())[0] == 4001
 
@@ -179,9 +181,7 @@ async def test_new_connection_replaces_the_old(api, base_url, arena):
 @pytest.mark.settings(game=QUICK)
 @pytest.mark.gen_test(timeout=10)
 async def test_oversized_frame_closes_1009(api, base_url):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
-    await client.wait_for("welcome")
+    client, _ = await connected(api, base_url)
     await client.send("message", text="x" * 5000)
     assert (await client.wait_closed())[0] == 1009
 
@@ -189,9 +189,7 @@ async def test_oversized_frame_closes_1009(api, base_url):
 @pytest.mark.settings(game={**QUICK, "MESSAGE_RATE": 5, "MESSAGE_BURST": 10})
 @pytest.mark.gen_test(timeout=10)
 async def test_flooding_closes_4008(api, base_url):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
-    await client.wait_for("welcome")
+    client, _ = await connected(api, base_url)
     for _ in range(30):
         await client.send("move_to", tx=0.5, ty=0.5)
     assert await client.wait_closed() == (4008, "rate_limited")
@@ -200,18 +198,14 @@ async def test_flooding_closes_4008(api, base_url):
 @pytest.mark.settings(game=BOTS_AT_ONCE)
 @pytest.mark.gen_test(timeout=10)
 async def test_bad_messages_get_an_error_and_the_session_continues(api, base_url):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
+    client, _ = await connected(api, base_url)
     await client.wait_for("game_start")
     await client.connection.write_message("not json")
     assert (await client.wait_for("error"))["code"] == "bad_message"
     await client.send("no_such_event")
     assert (await client.wait_for("error"))["code"] == "bad_message"
-    for bad in ({"tx": "1", "ty": 0}, {"tx": float("nan"), "ty": 0}, {"tx": 1e400, "ty": 0}, {"tx": True, "ty": 0}):
-        await client.connection.write_message(
-            '{"event": "move_to", "tx": %s, "ty": 0}' % ('"1"' if bad["tx"] == "1" else
-                                                         "NaN" if bad["tx"] != bad["tx"] else
-                                                         "1e400" if bad["tx"] == 1e400 else "true"))
+    for tx in ('"1"', "NaN", "1e400", "true", "null"):
+        await client.connection.write_message('{"event": "move_to", "tx": %s, "ty": 0}' % tx)
         assert (await client.wait_for("error"))["code"] == "bad_message"
     await client.send("shoot_fireball", tx=0.5, ty=0.5)
     assert (await client.wait_for("error"))["code"] == "cooldown"
@@ -222,8 +216,7 @@ async def test_bad_messages_get_an_error_and_the_session_continues(api, base_url
 @pytest.mark.settings(game=BOTS_AT_ONCE)
 @pytest.mark.gen_test(timeout=10)
 async def test_lone_player_gets_a_room_filled_with_bots(api, base_url):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
+    client, _ = await connected(api, base_url)
     start = await client.wait_for("game_start")
     assert start["you"] == 1 and start["tick_rate"] == 60
     assert start["map"] == {"width": pytest.approx(16 / 9), "height": 1.0}
@@ -238,8 +231,7 @@ async def test_lone_player_gets_a_room_filled_with_bots(api, base_url):
 @pytest.mark.settings(game=BOTS_AT_ONCE)
 @pytest.mark.gen_test(timeout=10)
 async def test_move_to_moves_the_player_in_the_server_state(api, base_url):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
+    client, _ = await connected(api, base_url)
     await client.wait_for("game_start")
     first = next(row for row in (await client.wait_for("state"))["players"] if row[0] == 1)
     target = (0.1 if first[1] > 0.9 else 1.7, first[2])
@@ -362,8 +354,7 @@ async def test_a_player_gone_past_the_grace_counts_as_dead(api, base_url, arena)
                             "MESSAGE_BURST": 100000})
 @pytest.mark.gen_test(timeout=30)
 async def test_a_client_that_does_not_read_is_closed_4009(api, base_url, arena):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
+    client, _ = await connected(api, base_url)
     await client.wait_for("game_start")
     # A slow network: small socket buffers on both ends, so unread output backs up in the server.
     client.connection.stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -415,8 +406,7 @@ async def test_shutdown_abandons_running_games_without_score_changes(api, base_u
 @pytest.mark.settings(game=BOTS_AT_ONCE)
 @pytest.mark.gen_test(timeout=10)
 async def test_stats_show_rooms_players_and_tick_times(api, base_url):
-    tokens = await api.login()
-    client = await GameClient.connect(base_url, tokens["access"])
+    client, _ = await connected(api, base_url)
     await client.wait_for("game_start")
     first = (await client.wait_for("state"))["tick"]
     while (await client.wait_for("state"))["tick"] < first + 10:
