@@ -171,7 +171,7 @@ class TokenService:
         await self.check_blacklist(token)
         user = await self.store.find_user(store_user_id(token.get(self.codec.user_id_claim)))
         if not self.user_rule(user, self.settings):
-            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN, "no_active_account")
+            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
         if self.password_changed(user, token):
             raise AuthenticationFailed("The user's password has been changed.", "password_changed")
         if self.is_revoked(user, token):
@@ -200,11 +200,8 @@ class TokenService:
         await self.check_blacklist(token)
         user = await self.store.find_user(store_user_id(token.get(self.codec.user_id_claim)))
         if not self.user_rule(user, self.settings) or self.is_revoked(user, token):
-            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN, "no_active_account")
-        now = self.clock()
-        token["iat"] = round(now, 6)
-        token["exp"] = int(now + self.settings["SLIDING_TOKEN_LIFETIME"].total_seconds())
-        return self.codec.encode(token)
+            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
+        return self.codec.encode(self.codec.stamp(token, self.clock(), new_id=False))
 
     async def verify(self, raw: str) -> None:
         """Signature, expiry and jti of a token of any type, and the blacklist when it is on."""

@@ -85,14 +85,15 @@ class TokenCodec:
     def lifetime(self, setting: str) -> timedelta:
         return self.settings[setting]
 
-    def stamp(self, token: Token, now: Optional[float] = None) -> Token:
-        """Give a token a fresh jti, iat and exp (as SimpleJWT's set_jti/set_iat/set_exp).
+    def stamp(self, token: Token, now: Optional[float] = None, new_id: bool = True) -> Token:
+        """Give a token a fresh jti (unless not `new_id`), iat and exp, as SimpleJWT's set_jti/set_iat/set_exp.
 
         `iat` keeps sub-second precision (a JSON number, as RFC 7519 allows) so that a revocation at
         time T rejects exactly the tokens issued before T, even within the same second.
         """
         now = self.clock() if now is None else now
-        token[self.jti_claim] = uuid.uuid4().hex
+        if new_id:
+            token[self.jti_claim] = uuid.uuid4().hex
         token["iat"] = round(now, 6)
         token["exp"] = int(now + self.lifetime(token.lifetime_setting).total_seconds())
         return token

@@ -86,12 +86,13 @@ def public_user(user: dict) -> dict:
         "id": user["id"],
         "username": user["username"],
         "score": user["score"],
-        "date_joined": _isoformat(user["date_joined"]),
-        "last_login": _isoformat(user.get("last_login")),
+        "date_joined": isoformat(user["date_joined"]),
+        "last_login": isoformat(user.get("last_login")),
     }
 
 
-def _isoformat(moment: Any) -> Optional[str]:
+def isoformat(moment: Any) -> Optional[str]:
+    """A stored UTC datetime as the API shows it, DRF-style: `2026-11-27T00:34:35.471000Z`."""
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 

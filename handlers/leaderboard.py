@@ -2,7 +2,7 @@
 
 import tornado.web
 
-from auth.users import public_user
+from auth.users import isoformat, public_user
 from handlers.authenticated import AuthenticatedHandler
 from handlers.base import APIHandler, FieldErrors
 
@@ -33,8 +33,8 @@ class MyGamesHandler(AuthenticatedHandler):
         games = await self.arena.store.recent_games(user_id, read_limit(self, 20))
         self.write_json({"results": [{
             "id": game["_id"],
-            "started_at": game["started_at"].isoformat().replace("+00:00", "Z"),
-            "ended_at": game["ended_at"].isoformat().replace("+00:00", "Z"),
+            "started_at": isoformat(game["started_at"]),
+            "ended_at": isoformat(game["ended_at"]),
             "players": game["players"],
             "winner": game["winner"],
             "score_change": game["score_changes"].get(str(user_id), 0),

@@ -26,7 +26,7 @@ class TokenEndpoint(APIHandler):
             raise unauthorized(self.arena.settings.jwt, {"detail": str(exc), "code": "token_not_valid"}) from None
         except AuthenticationFailed as exc:
             error: dict[str, Any] = {"detail": exc.detail}
-            if exc.code and exc.code != "no_active_account":
+            if exc.code:
                 error["code"] = exc.code
             raise unauthorized(self.arena.settings.jwt, error) from None
         self.write_json(body)
