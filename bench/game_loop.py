@@ -29,9 +29,9 @@ class CountingSession:
     def __init__(self, user_id: int):
         self.user_id, self.username, self.score = user_id, f"player{user_id}", user_id * 1000
 
-    def send(self, frame: bytes) -> None:
-        CountingSession.frames += 1
-        CountingSession.bytes += len(frame)
+    def send(self, *payloads: bytes) -> None:
+        CountingSession.frames += len(payloads)
+        CountingSession.bytes += sum(map(len, payloads))
 
     def close(self, code: int, reason: str) -> None:
         pass

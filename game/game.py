@@ -53,18 +53,19 @@ class Game:
         self.sessions[session.user_id] = session
         if previous is not None and previous is not session:
             previous.close(protocol.CLOSE_REPLACED, "replaced")
-        session.send(encode({"event": protocol.WELCOME, "user": {
-            "id": session.user_id, "username": session.username, "score": session.score}}))
+        welcome = encode({"event": protocol.WELCOME, "user": {
+            "id": session.user_id, "username": session.username, "score": session.score}})
         room = self.seats.get(session.user_id)
         if room is not None:
-            room.attach(session)
+            room.attach(session, welcome)
             return
         if not self.accepting:
+            session.send(welcome)
             session.close(protocol.CLOSE_GOING_AWAY, "shutting down")
             return
         if session.user_id not in self.matchmaker.queue:
             self.matchmaker.add(Ticket(session.user_id, session.username, session.score, self.clock()))
-        session.send(self._queued_frame(session.user_id))
+        session.send(welcome, self._queued_frame(session.user_id))
 
     def disconnect(self, session: Session) -> None:
         """The connection is gone; if it was the user's current one, they leave the queue or go idle."""
@@ -117,8 +118,7 @@ class Game:
         for user_id in room.humans:
             session = room.sessions[user_id]
             if session is not None:
-                session.send(room.game_start_frame(user_id))
-                session.send(room.snapshot_frame(room.tick))
+                session.send(room.game_start_frame(user_id), room.snapshot_frame(room.tick))
 
     def _bot_names(self, count: int) -> list[str]:
         """Distinct names for `count` bots: the robots' names, numbered once they run out."""

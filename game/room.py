@@ -18,7 +18,8 @@ class Session(Protocol):
     username: str
     score: int
 
-    def send(self, frame: bytes) -> None: ...
+    def send(self, *payloads: bytes) -> None:
+        """Send each payload as one frame, in order (together, when the connection can)."""
 
     def close(self, code: int, reason: str) -> None: ...
 
@@ -58,12 +59,11 @@ class Room:
     def humans(self) -> list[int]:
         return list(self.sessions)
 
-    def attach(self, session: Session) -> None:
-        """A seated player's (new) connection: they get the full picture again."""
+    def attach(self, session: Session, *before: bytes) -> None:
+        """A seated player's (new) connection: after `before`, they get the full picture again."""
         self.sessions[session.user_id] = session
         self.match.set_connected(session.user_id, True)
-        session.send(self.game_start_frame(session.user_id))
-        session.send(self.snapshot_frame(self.tick))
+        session.send(*before, self.game_start_frame(session.user_id), self.snapshot_frame(self.tick))
 
     def detach(self, player_id: int) -> None:
         self.sessions[player_id] = None

@@ -149,10 +149,11 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
 
     def _follow_expiry(self, token: Token) -> None:
         """Close with 4003 once this token is expired and the grace has passed without a refresh."""
+        loop = IOLoop.current()
         if self._expiry_timer is not None:
-            IOLoop.current().remove_timeout(self._expiry_timer)
+            loop.remove_timeout(self._expiry_timer)
         delay = token["exp"] - time.time() + self.arena.settings.game.TOKEN_EXPIRY_GRACE
-        self._expiry_timer = IOLoop.current().call_later(
+        self._expiry_timer = loop.call_later(
             max(0.0, delay), lambda: self.close(protocol.CLOSE_TOKEN_EXPIRED, "token_expired"))
 
     async def _refresh(self, raw: Any) -> None:
@@ -199,18 +200,19 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         else:
             self.send(error_frame(protocol.BAD_MESSAGE, f"unknown event {event!r}"))
 
-    def send(self, payload: bytes) -> None:
-        """Queue a text frame; a client that lets GAME_MAX_PENDING_OUTPUT pile up unsent is dropped.
+    def send(self, *payloads: bytes) -> None:
+        """Queue text frames; a client that lets GAME_MAX_PENDING_OUTPUT pile up unsent is dropped.
 
         Tornado's `write_message` wraps every write in a new Task; fanning snapshots out to hundreds
-        of sockets per tick, we frame the payload once (`frames`) and write it to each stream.
+        of sockets per tick, we frame each payload once (`frames`) and write it to each stream, and
+        frames sent together (welcome + queued) go out in one write.
         """
         if self._closed or self.ws_connection is None or self.ws_connection.is_closing():
             return
         if self._pending_output > self.arena.settings.game.MAX_PENDING_OUTPUT:
             self.close(protocol.CLOSE_SLOW_CONSUMER, "slow_consumer")
             return
-        frame = frames.text(payload)
+        frame = frames.text(payloads[0]) if len(payloads) == 1 else b"".join(map(frames.text, payloads))
         try:
             written = self.ws_connection.stream.write(frame)
         except StreamClosedError:

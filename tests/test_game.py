@@ -15,8 +15,8 @@ class RecordingSession:
         self.events: list[dict] = []
         self.closed = None
 
-    def send(self, frame: bytes) -> None:
-        self.events.append(orjson.loads(frame))
+    def send(self, *payloads: bytes) -> None:
+        self.events.extend(orjson.loads(payload) for payload in payloads)
 
     def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
