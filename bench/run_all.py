@@ -17,6 +17,7 @@ import sys
 import time
 import uuid
 from contextlib import contextmanager
+from statistics import median
 from pathlib import Path
 
 import jwt
@@ -220,19 +221,28 @@ def bench_websocket(quick: bool) -> None:
     header("WebSocket: connect + authenticate + welcome, echo round trip, idle sockets")
     with ws_server(256) as (ours, ws, tokens_file), Server(baseline=True) as bare:
         bare_ws = bare.url.replace("http", "ws") + "/bare/ws"
-        count = "1000" if quick else "5000"
-        base = node_result("handshake", bare_ws, "-", count, "32")
-        mine = node_result("handshake", ws, str(tokens_file), count, "32")
-        for name, r in (("bare: open + one frame", base), ("ours: open + auth + welcome", mine)):
-            print(f"{name:<30} {r['rate']:>8.0f} conn/s  p50 {r['p50']:>6.2f} ms  p99 {r['p99']:>6.2f} ms"
-                  f"  errors {r['errors']}  load CPU {r['load_cpu']:.0%}", flush=True)
-        print(f"handshake rate vs bare: {mine['rate'] / base['rate']:.0%}")
-        messages = "2000" if quick else "10000"
-        base_echo = node_result("echo", bare_ws, "-", messages, '{"event":"ping"}')
-        mine_echo = node_result("echo", ws, str(tokens_file), messages, '{"event":"ping"}')
-        print(f"echo round trip: bare p50 {base_echo['p50']:.3f} ms p99 {base_echo['p99']:.3f} ms; "
-              f"ours (unknown event -> error frame) p50 {mine_echo['p50']:.3f} ms p99 {mine_echo['p99']:.3f} ms; "
-              f"p99 ratio {mine_echo['p99'] / base_echo['p99']:.2f}x", flush=True)
+        # Sub-millisecond figures on a shared machine jump between runs: alternate bare and ours over
+        # several rounds and report each figure's median across rounds.
+        rounds = 3 if quick else 5
+        count = "1000" if quick else "3000"
+        handshakes = [(node_result("handshake", bare_ws, "-", count, "32"),
+                       node_result("handshake", ws, str(tokens_file), count, "32")) for _ in range(rounds)]
+        for side, name in ((0, "bare: open + one frame"), (1, "ours: open + auth + welcome")):
+            runs = [pair[side] for pair in handshakes]
+            print(f"{name:<30} {median(r['rate'] for r in runs):>8.0f} conn/s  p50 {median(r['p50'] for r in runs):>6.2f} ms"
+                  f"  p99 {median(r['p99'] for r in runs):>6.2f} ms  errors {sum(r['errors'] for r in runs)}"
+                  f"  load CPU {median(r['load_cpu'] for r in runs):.0%}", flush=True)
+        ratios = sorted(mine["rate"] / base["rate"] for base, mine in handshakes)
+        print(f"handshake rate vs bare: median {median(ratios):.0%} over {rounds} rounds "
+              f"(range {ratios[0]:.0%}-{ratios[-1]:.0%})")
+        messages = "2000" if quick else "4000"
+        echoes = [(node_result("echo", bare_ws, "-", messages, '{"event":"ping"}'),
+                   node_result("echo", ws, str(tokens_file), messages, '{"event":"ping"}')) for _ in range(rounds)]
+        b50, b99 = median(b["p50"] for b, _ in echoes), median(b["p99"] for b, _ in echoes)
+        o50, o99 = median(o["p50"] for _, o in echoes), median(o["p99"] for _, o in echoes)
+        print(f"echo round trip (median of {rounds} rounds): bare p50 {b50:.3f} ms p99 {b99:.3f} ms; "
+              f"ours (unknown event -> error frame) p50 {o50:.3f} ms p99 {o99:.3f} ms; p99 ratio {o99 / b99:.2f}x",
+              flush=True)
     for count in ([1000] if quick else [1000, 5000, 10_000]):  # fresh servers: freed memory is not reused
         with Server(baseline=True) as bare, ws_server(count) as (ours, ws, tokens_file):
             b = hold(bare, bare.url.replace("http", "ws") + "/bare/ws", "-", count)
