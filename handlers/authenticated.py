@@ -14,6 +14,19 @@ from handlers.base import APIError, APIHandler, unauthorized
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 
 
+def auth_failure(settings: dict, exc: Exception) -> APIError:
+    """The 401 SimpleJWT answers for a failed token or user check, with its exact body."""
+    if isinstance(exc, TokenError):
+        body = {"detail": str(exc), "code": "token_not_valid"}
+    else:
+        body = {"detail": exc.detail}
+        if exc.code:
+            body["code"] = exc.code
+        if isinstance(exc, InvalidToken):
+            body["messages"] = exc.messages
+    return unauthorized(settings, body)
+
+
 class AuthenticatedHandler(APIHandler):
     """An API handler whose `current_user` comes from a Bearer token (None when absent or invalid)."""
 
@@ -25,12 +38,8 @@ class AuthenticatedHandler(APIHandler):
         self.auth_error = unauthorized(jwt, NOT_PROVIDED)
         try:
             result = await self.arena.authenticator.authenticate(self.request.headers.get(jwt["AUTH_HEADER_NAME"]))
-        except InvalidToken as exc:
-            self.auth_error = unauthorized(jwt, {"detail": exc.detail, "code": exc.code, "messages": exc.messages})
-        except AuthenticationFailed as exc:
-            self.auth_error = unauthorized(jwt, {"detail": exc.detail, "code": exc.code})
-        except TokenError as exc:
-            self.auth_error = unauthorized(jwt, {"detail": str(exc), "code": "token_not_valid"})
+        except (AuthenticationFailed, TokenError) as exc:
+            self.auth_error = auth_failure(jwt, exc)
         else:
             if result is not None:
                 self.current_user, self.auth_token = result

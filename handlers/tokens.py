@@ -1,13 +1,11 @@
 """SimpleJWT's token endpoints, same paths, fields, statuses and error JSON; plus revoke-all."""
 
-from typing import Any
-
 import tornado.web
 
 from auth.service import AuthenticationFailed
 from auth.tokens import TokenError
-from handlers.authenticated import AuthenticatedHandler
-from handlers.base import APIHandler, read_fields, unauthorized
+from handlers.authenticated import AuthenticatedHandler, auth_failure
+from handlers.base import APIHandler, read_fields
 
 
 class TokenEndpoint(APIHandler):
@@ -22,13 +20,8 @@ class TokenEndpoint(APIHandler):
         values = read_fields(self.body_data(), *self.fields)
         try:
             body = await self.answer(*values)
-        except TokenError as exc:
-            raise unauthorized(self.arena.settings.jwt, {"detail": str(exc), "code": "token_not_valid"}) from None
-        except AuthenticationFailed as exc:
-            error: dict[str, Any] = {"detail": exc.detail}
-            if exc.code:
-                error["code"] = exc.code
-            raise unauthorized(self.arena.settings.jwt, error) from None
+        except (AuthenticationFailed, TokenError) as exc:
+            raise auth_failure(self.arena.settings.jwt, exc) from None
         self.write_json(body)
 
 
