@@ -242,15 +242,15 @@ async def test_move_to_moves_the_player_in_the_server_state(api, base_url):
     assert (moved[1] - first[1]) * (target[0] - first[1]) > 0  # toward the target
 
 
-async def three_players_in_a_room(api, base_url) -> list[GameClient]:
-    """alice, bob and carol (user ids 1, 2, 3) connected, each past their `game_start`."""
-    clients = []
-    for name in ("alice", "bob", "carol"):
-        tokens = await api.login(name)
-        clients.append(await GameClient.connect(base_url, tokens["access"]))
+async def players_in_a_room(api, base_url, *names: str) -> tuple[list[GameClient], list[dict]]:
+    """The named users (ids 1, 2, … in order) connected, each past their `game_start`; and their tokens."""
+    clients, tokens = [], []
+    for name in names:
+        tokens.append(await api.login(name))
+        clients.append(await GameClient.connect(base_url, tokens[-1]["access"]))
     for client in clients:
         await client.wait_for("game_start")
-    return clients
+    return clients, tokens
 
 
 async def play_to_the_end(shooter: GameClient) -> dict:
@@ -269,7 +269,7 @@ async def play_to_the_end(shooter: GameClient) -> dict:
 @pytest.mark.settings(game=DEADLY)
 @pytest.mark.gen_test(timeout=20)
 async def test_three_players_play_a_full_game_and_scores_are_stored(api, base_url, arena, store):
-    clients = await three_players_in_a_room(api, base_url)
+    clients, _ = await players_in_a_room(api, base_url, "alice", "bob", "carol")
     starts = [next(e for e in client.events if e["event"] == "game_start") for client in clients]
     assert len({start["room"] for start in starts}) == 1
     over = await play_to_the_end(clients[0])
@@ -293,7 +293,7 @@ async def test_three_players_play_a_full_game_and_scores_are_stored(api, base_ur
 @pytest.mark.settings(game=DEADLY)
 @pytest.mark.gen_test(timeout=20)
 async def test_results_survive_a_mongodb_outage_at_game_end(api, base_url, arena, store, monkeypatch):
-    clients = await three_players_in_a_room(api, base_url)
+    clients, _ = await players_in_a_room(api, base_url, "alice", "bob", "carol")
     attempts = []
     record = store.record_game
 
@@ -317,12 +317,8 @@ async def test_results_survive_a_mongodb_outage_at_game_end(api, base_url, arena
 @pytest.mark.settings(game={**QUICK, "ROOM_CAPACITY": 2})
 @pytest.mark.gen_test(timeout=10)
 async def test_reconnecting_mid_game_returns_to_the_same_seat(api, base_url, arena):
-    alice = await api.login("alice")
-    bob = await api.login("bob")
-    a = await GameClient.connect(base_url, alice["access"])
-    b = await GameClient.connect(base_url, bob["access"])
-    room = (await a.wait_for("game_start"))["room"]
-    await b.wait_for("game_start")
+    (a, b), (_, bob) = await players_in_a_room(api, base_url, "alice", "bob")
+    room = next(event for event in a.events if event["event"] == "game_start")["room"]
     b.close()
     dropped = await a.wait_for("state")
     while next(row for row in dropped["players"] if row[0] == 2)[7] != 0:
@@ -338,12 +334,7 @@ async def test_reconnecting_mid_game_returns_to_the_same_seat(api, base_url, are
 @pytest.mark.settings(game={**QUICK, "ROOM_CAPACITY": 2, "RECONNECT_GRACE": 0.3})
 @pytest.mark.gen_test(timeout=10)
 async def test_a_player_gone_past_the_grace_counts_as_dead(api, base_url, arena):
-    alice = await api.login("alice")
-    bob = await api.login("bob")
-    a = await GameClient.connect(base_url, alice["access"])
-    b = await GameClient.connect(base_url, bob["access"])
-    await a.wait_for("game_start")
-    await b.wait_for("game_start")
+    (a, b), _ = await players_in_a_room(api, base_url, "alice", "bob")
     b.close()
     assert (await a.wait_for("died"))["player"] == 2
     over = await a.wait_for("game_over")
@@ -370,7 +361,7 @@ async def test_a_client_that_does_not_read_is_closed_4009(api, base_url, arena):
 @pytest.mark.settings(game=DEADLY)
 @pytest.mark.gen_test(timeout=20)
 async def test_graceful_shutdown_writes_pending_results(api, base_url, arena, store, monkeypatch):
-    clients = await three_players_in_a_room(api, base_url)
+    clients, _ = await players_in_a_room(api, base_url, "alice", "bob", "carol")
     mongodb_down = True
     record = store.record_game
 
