@@ -26,6 +26,7 @@ class AuthenticationFailed(Exception):
 NO_ACTIVE_ACCOUNT = "No active account found with the given credentials"
 NO_ACTIVE_ACCOUNT_FOR_TOKEN = "No active account found for the given token."
 BLACKLISTED = "Token is blacklisted"
+PASSWORD_CHANGED = "The user's password has been changed."
 
 
 def default_user_authentication_rule(user: Optional[dict], settings: Mapping[str, Any]) -> bool:
@@ -158,7 +159,7 @@ class TokenService:
         if self.settings["CHECK_USER_IS_ACTIVE"] and not user.get("is_active", False):
             raise AuthenticationFailed("User is inactive", "user_inactive")
         if self.password_changed(user, token):
-            raise AuthenticationFailed("The user's password has been changed.", "password_changed")
+            raise AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
         if self.is_revoked(user, token):
             raise TokenError(BLACKLISTED)
         return user
@@ -173,7 +174,7 @@ class TokenService:
         if not self.user_rule(user, self.settings):
             raise AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
         if self.password_changed(user, token):
-            raise AuthenticationFailed("The user's password has been changed.", "password_changed")
+            raise AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
         if self.is_revoked(user, token):
             raise TokenError(BLACKLISTED)
         data = {"access": self.codec.encode(self.codec.access_for(token))}
