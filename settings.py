@@ -27,60 +27,64 @@ class SettingsError(ValueError):
     """A setting has a value the server cannot run with; the message names the setting."""
 
 
-# SimpleJWT's SIMPLE_JWT keys with its defaults; the import strings point at this project's equivalents.
-JWT_DEFAULTS: dict[str, Any] = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=5),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
-    "ROTATE_REFRESH_TOKENS": False,
-    "BLACKLIST_AFTER_ROTATION": False,
-    "UPDATE_LAST_LOGIN": False,
-    "ALGORITHM": "HS256",
-    "SIGNING_KEY": None,  # from SECRET_KEY, or generated per run
-    "VERIFYING_KEY": "",
-    "AUDIENCE": None,
-    "ISSUER": None,
-    "JSON_ENCODER": None,
-    "JWK_URL": None,
-    "LEEWAY": 0,
-    "AUTH_HEADER_TYPES": ("Bearer",),
-    "AUTH_HEADER_NAME": "Authorization",
-    "USER_ID_FIELD": "id",
-    "USER_ID_CLAIM": "user_id",
-    "USER_AUTHENTICATION_RULE": "auth.service.default_user_authentication_rule",
-    "AUTH_TOKEN_CLASSES": ("auth.tokens.AccessToken",),
-    "TOKEN_TYPE_CLAIM": "token_type",
-    "TOKEN_USER_CLASS": "auth.users.TokenUser",
-    "JTI_CLAIM": "jti",
-    "SLIDING_TOKEN_REFRESH_EXP_CLAIM": "refresh_exp",
-    "SLIDING_TOKEN_LIFETIME": timedelta(minutes=5),
-    "SLIDING_TOKEN_REFRESH_LIFETIME": timedelta(days=1),
-    "TOKEN_OBTAIN_SERIALIZER": "handlers.tokens.TokenObtainPairHandler",
-    "TOKEN_REFRESH_SERIALIZER": "handlers.tokens.TokenRefreshHandler",
-    "TOKEN_VERIFY_SERIALIZER": "handlers.tokens.TokenVerifyHandler",
-    "TOKEN_BLACKLIST_SERIALIZER": "handlers.tokens.TokenBlacklistHandler",
-    "SLIDING_TOKEN_OBTAIN_SERIALIZER": "handlers.tokens.TokenObtainSlidingHandler",
-    "SLIDING_TOKEN_REFRESH_SERIALIZER": "handlers.tokens.TokenRefreshSlidingHandler",
-    "CHECK_USER_IS_ACTIVE": True,
-    "CHECK_REVOKE_TOKEN": False,
-    "REVOKE_TOKEN_CLAIM": "hash_password",
+@dataclass(frozen=True)
+class JWTSettings:
+    """SimpleJWT's `SIMPLE_JWT` keys with its defaults; the import strings name this project's equivalents.
+
+    Every field's type is declared: the environment is read as that type, and validation normalises
+    what callers may pass in other forms (a lifetime or LEEWAY as seconds or a timedelta).
+    """
+
+    ACCESS_TOKEN_LIFETIME: timedelta = timedelta(minutes=5)
+    REFRESH_TOKEN_LIFETIME: timedelta = timedelta(days=1)
+    ROTATE_REFRESH_TOKENS: bool = False
+    BLACKLIST_AFTER_ROTATION: bool = False
+    UPDATE_LAST_LOGIN: bool = False
+    ALGORITHM: str = "HS256"
+    SIGNING_KEY: Optional[str] = None  # from SECRET_KEY, or generated per run
+    VERIFYING_KEY: str = ""
+    AUDIENCE: Optional[str] = None
+    ISSUER: Optional[str] = None
+    JSON_ENCODER: Optional[str] = None  # import string (or the class itself)
+    JWK_URL: Optional[str] = None
+    LEEWAY: float = 0.0  # seconds; SimpleJWT also takes a timedelta
+    AUTH_HEADER_TYPES: tuple[str, ...] = ("Bearer",)
+    AUTH_HEADER_NAME: str = "Authorization"
+    USER_ID_FIELD: str = "id"
+    USER_ID_CLAIM: str = "user_id"
+    USER_AUTHENTICATION_RULE: str = "auth.service.default_user_authentication_rule"
+    AUTH_TOKEN_CLASSES: tuple[str, ...] = ("auth.tokens.AccessToken",)
+    TOKEN_TYPE_CLAIM: str = "token_type"
+    TOKEN_USER_CLASS: str = "auth.users.TokenUser"
+    JTI_CLAIM: str = "jti"
+    SLIDING_TOKEN_REFRESH_EXP_CLAIM: str = "refresh_exp"
+    SLIDING_TOKEN_LIFETIME: timedelta = timedelta(minutes=5)
+    SLIDING_TOKEN_REFRESH_LIFETIME: timedelta = timedelta(days=1)
+    # The *_SERIALIZER settings pick the handler class that serves each token endpoint.
+    TOKEN_OBTAIN_SERIALIZER: str = "handlers.tokens.TokenObtainPairHandler"
+    TOKEN_REFRESH_SERIALIZER: str = "handlers.tokens.TokenRefreshHandler"
+    TOKEN_VERIFY_SERIALIZER: str = "handlers.tokens.TokenVerifyHandler"
+    TOKEN_BLACKLIST_SERIALIZER: str = "handlers.tokens.TokenBlacklistHandler"
+    SLIDING_TOKEN_OBTAIN_SERIALIZER: str = "handlers.tokens.TokenObtainSlidingHandler"
+    SLIDING_TOKEN_REFRESH_SERIALIZER: str = "handlers.tokens.TokenRefreshSlidingHandler"
+    CHECK_USER_IS_ACTIVE: bool = True
+    CHECK_REVOKE_TOKEN: bool = False
+    REVOKE_TOKEN_CLAIM: str = "hash_password"
     # Beyond SimpleJWT.
-    "BLACKLIST_ENABLED": True,  # SimpleJWT's token_blacklist app, always installed here
-    "REUSE_DETECTION": None,  # None: on when ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION
-    "EXTRA_VERIFYING_KEYS": (),  # older keys still accepted, so a signing key rotates without logouts
-    "SIGNING_KEY_ID": None,  # `kid` header written into issued tokens
-    "JWKS_CACHE_SECONDS": 300,
-    "JWKS_REFETCH_INTERVAL": 5,  # an unknown kid refetches the JWKS at most this often
-    "TOKEN_CLAIMS_HOOK": None,  # import string of f(user) -> dict of extra claims for every login
-    "STATELESS_AUTHENTICATION": False,  # protected handlers build a TokenUser from claims, no DB read
-}
+    BLACKLIST_ENABLED: bool = True  # SimpleJWT's token_blacklist app, always installed here
+    REUSE_DETECTION: Optional[bool] = None  # None: on when ROTATE_REFRESH_TOKENS and BLACKLIST_AFTER_ROTATION
+    EXTRA_VERIFYING_KEYS: tuple[str, ...] = ()  # older keys still accepted: a signing key rotates without logouts
+    SIGNING_KEY_ID: Optional[str] = None  # `kid` header written into issued tokens
+    JWKS_CACHE_SECONDS: float = 300.0
+    JWKS_REFETCH_INTERVAL: float = 5.0  # an unknown kid refetches the JWKS at most this often
+    TOKEN_CLAIMS_HOOK: Optional[str] = None  # import string of f(user) -> dict of extra claims for every login
+    STATELESS_AUTHENTICATION: bool = False  # protected handlers build a TokenUser from claims, no DB read
+
 
 _JWT_LIFETIMES = (
     "ACCESS_TOKEN_LIFETIME", "REFRESH_TOKEN_LIFETIME",
     "SLIDING_TOKEN_LIFETIME", "SLIDING_TOKEN_REFRESH_LIFETIME",
 )
-_JWT_STRINGS = ("SIGNING_KEY", "AUDIENCE", "ISSUER", "JSON_ENCODER", "JWK_URL", "SIGNING_KEY_ID",
-                "TOKEN_CLAIMS_HOOK")
-_JWT_OPTIONAL_BOOLS = ("REUSE_DETECTION",)
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ class GameSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """The whole configuration: server fields, the `jwt` dict and the `game` settings."""
+    """The whole configuration: server fields, the `jwt` settings and the `game` settings."""
 
     HOST: str = "127.0.0.1"
     PORT: int = 8888
@@ -134,7 +138,7 @@ class Settings:
     DB: str = "arena"
     MONGO_TIMEOUT: float = 2.0  # seconds to wait for MongoDB at start and in health checks
     LOG_LEVEL: str = "info"
-    ALLOWED_ORIGINS: tuple = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
+    ALLOWED_ORIGINS: tuple[str, ...] = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
     MAX_BODY_SIZE: int = 64 * 1024
     SHUTDOWN_TIMEOUT: float = 5.0
     TOKEN_FLUSH_INTERVAL: float = 3600.0  # embedded store only: MongoDB's TTL indexes do it there
@@ -143,7 +147,7 @@ class Settings:
     PASSWORD_PARALLELISM: int = 1
     PASSWORD_WORKERS: int = 2  # threads hashing passwords off the IOLoop
     SECRET_KEY_GENERATED: bool = False
-    jwt: Mapping[str, Any] = field(default_factory=lambda: dict(JWT_DEFAULTS))
+    jwt: JWTSettings = field(default_factory=JWTSettings)
     game: GameSettings = field(default_factory=GameSettings)
 
     @property
@@ -160,84 +164,72 @@ def parse_bool(name: str, raw: str) -> bool:
     raise SettingsError(f"{name}: expected true or false, got {raw!r}")
 
 
-def _parse(name: str, raw: str, default: Any) -> Any:
-    """Parse an environment string into the type of the setting's default."""
+def _parse(name: str, raw: str, kind: Any) -> Any:
+    """Parse an environment string as the setting's declared type."""
     try:
-        if isinstance(default, bool):
+        if kind is bool:
             return parse_bool(name, raw)
-        if isinstance(default, int):
+        if kind == Optional[bool]:
+            return None if not raw.strip() else parse_bool(name, raw)
+        if kind is int:
             return int(raw)
-        if isinstance(default, float):
+        if kind is float:
             return float(raw)
-        if isinstance(default, timedelta):
+        if kind is timedelta:
             return timedelta(seconds=float(raw))
-        if isinstance(default, tuple):
+        if kind == tuple[str, ...]:
             return tuple(part.strip() for part in raw.split(",") if part.strip())
-    except ValueError:
-        raise SettingsError(f"{name}: cannot read {raw!r} as {type(default).__name__}") from None
+        if kind == Optional[str]:
+            return raw or None
+    except (ValueError, OverflowError):
+        raise SettingsError(f"{name}: cannot read {raw!r} as {getattr(kind, '__name__', kind)}") from None
     return raw
 
 
-def _dataclass_from_env(cls, prefix: str, env: Mapping[str, str], **overrides):
-    values = {}
-    for f in dataclasses.fields(cls):
-        if not f.name.isupper():
-            continue
-        default = f.default
-        key = prefix + f.name
-        if key in env:
-            values[f.name] = _parse(key, env[key], default)
-    values.update(overrides)
-    return cls(**values)
-
-
-def _jwt_from_env(env: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    jwt = dict(JWT_DEFAULTS)
-    for name, default in JWT_DEFAULTS.items():
-        key = "JWT_" + name
-        if key not in env:
-            continue
-        raw = env[key]
-        if name in _JWT_OPTIONAL_BOOLS:
-            jwt[name] = None if raw.strip() == "" else parse_bool(key, raw)
-        elif name in _JWT_STRINGS:
-            jwt[name] = raw or None
-        else:
-            jwt[name] = _parse(key, raw, default)
-    jwt.update(overrides)
-    return jwt
+def _from_env(cls, prefix: str, env: Mapping[str, str], overrides: Mapping[str, Any]):
+    """An instance of the settings dataclass `cls`: defaults, then `prefix + NAME` variables, then overrides."""
+    names = {f.name: f for f in dataclasses.fields(cls) if f.name.isupper()}
+    unknown = set(overrides) - set(names)
+    if unknown:
+        raise SettingsError(f"{prefix}{sorted(unknown)[0]}: unknown setting")
+    values = {name: _parse(prefix + name, env[prefix + name], f.type)
+              for name, f in names.items() if prefix + name in env}
+    return cls(**{**values, **overrides})
 
 
 def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-def _validate_jwt(jwt: dict[str, Any]) -> None:
-    unknown = set(jwt) - set(JWT_DEFAULTS)
-    if unknown:
-        raise SettingsError(f"JWT_{sorted(unknown)[0]}: unknown JWT setting")
-    if jwt["ALGORITHM"] not in ALGORITHMS:
+def _as_tuple(value: Any) -> tuple:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _validate_jwt(jwt: JWTSettings) -> JWTSettings:
+    """The JWT settings checked, with lifetimes as timedeltas, LEEWAY as seconds and tuples as tuples."""
+    if jwt.ALGORITHM not in ALGORITHMS:
         raise SettingsError(
-            f"JWT_ALGORITHM: unknown algorithm {jwt['ALGORITHM']!r} (one of {', '.join(ALGORITHMS)})")
+            f"JWT_ALGORITHM: unknown algorithm {jwt.ALGORITHM!r} (one of {', '.join(ALGORITHMS)})")
+    normalised: dict[str, Any] = {}
     for name in _JWT_LIFETIMES:
-        if not isinstance(jwt[name], timedelta):
-            jwt[name] = timedelta(seconds=_seconds(jwt[name]))
-        if jwt[name].total_seconds() <= 0:
+        lifetime = timedelta(seconds=_seconds(getattr(jwt, name)))
+        if lifetime.total_seconds() <= 0:
             raise SettingsError(f"JWT_{name}: lifetime must be positive")
-    if _seconds(jwt["LEEWAY"]) < 0:
-        raise SettingsError("JWT_LEEWAY: must not be negative")
-    if jwt["ALGORITHM"] in ASYMMETRIC_ALGORITHMS:
-        if not jwt["SIGNING_KEY"]:
-            raise SettingsError(f"JWT_SIGNING_KEY: {jwt['ALGORITHM']} needs a private signing key")
-        if not jwt["VERIFYING_KEY"] and not jwt["JWK_URL"]:
+        normalised[name] = lifetime
+    normalised["LEEWAY"] = _seconds(jwt.LEEWAY)
+    if not 0 <= normalised["LEEWAY"] < math.inf:
+        raise SettingsError("JWT_LEEWAY: must be a finite, non-negative number of seconds")
+    if jwt.ALGORITHM in ASYMMETRIC_ALGORITHMS:
+        if not jwt.SIGNING_KEY:
+            raise SettingsError(f"JWT_SIGNING_KEY: {jwt.ALGORITHM} needs a private signing key")
+        if not jwt.VERIFYING_KEY and not jwt.JWK_URL:
             raise SettingsError(
-                f"JWT_VERIFYING_KEY: {jwt['ALGORITHM']} needs a public verifying key (or JWT_JWK_URL)")
-    if not jwt["AUTH_HEADER_TYPES"]:
+                f"JWT_VERIFYING_KEY: {jwt.ALGORITHM} needs a public verifying key (or JWT_JWK_URL)")
+    for name in ("AUTH_HEADER_TYPES", "EXTRA_VERIFYING_KEYS", "AUTH_TOKEN_CLASSES"):
+        normalised[name] = _as_tuple(getattr(jwt, name))
+    if not normalised["AUTH_HEADER_TYPES"]:
         raise SettingsError("JWT_AUTH_HEADER_TYPES: at least one header type is needed")
-    if isinstance(jwt["AUTH_HEADER_TYPES"], str):
-        jwt["AUTH_HEADER_TYPES"] = (jwt["AUTH_HEADER_TYPES"],)
-    if isinstance(jwt["EXTRA_VERIFYING_KEYS"], str):
-        jwt["EXTRA_VERIFYING_KEYS"] = (jwt["EXTRA_VERIFYING_KEYS"],)
+    return dataclasses.replace(jwt, **normalised)
 
 
 def _validate_game(game: GameSettings) -> None:
@@ -262,23 +254,22 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
     Keyword overrides are how tests and `server.py`'s command line change single settings.
     """
     env = os.environ if env is None else env
-    jwt_values = _jwt_from_env(env, jwt or {})
+    jwt_settings = _from_env(JWTSettings, "JWT_", env, jwt or {})
     generated = False
-    if not jwt_values["SIGNING_KEY"]:
+    if not jwt_settings.SIGNING_KEY:
         if env.get("SECRET_KEY"):
-            jwt_values["SIGNING_KEY"] = env["SECRET_KEY"]
-        elif jwt_values["ALGORITHM"] in HMAC_ALGORITHMS:
-            jwt_values["SIGNING_KEY"] = secrets.token_urlsafe(48)
+            jwt_settings = dataclasses.replace(jwt_settings, SIGNING_KEY=env["SECRET_KEY"])
+        elif jwt_settings.ALGORITHM in HMAC_ALGORITHMS:
+            jwt_settings = dataclasses.replace(jwt_settings, SIGNING_KEY=secrets.token_urlsafe(48))
             generated = True
-    _validate_jwt(jwt_values)
-    game_settings = _dataclass_from_env(GameSettings, "GAME_", env, **(game or {}))
+    jwt_settings = _validate_jwt(jwt_settings)
+    game_settings = _from_env(GameSettings, "GAME_", env, game or {})
     _validate_game(game_settings)
     server_env = dict(env)
     if "MONGO_URL" in env:
         server_env["ARENA_MONGO_URL"] = env["MONGO_URL"]
-    settings = _dataclass_from_env(
-        Settings, "ARENA_", server_env, jwt=jwt_values, game=game_settings,
-        SECRET_KEY_GENERATED=generated, **server)
+    settings = _from_env(Settings, "ARENA_", server_env, server)
+    settings = dataclasses.replace(settings, jwt=jwt_settings, game=game_settings, SECRET_KEY_GENERATED=generated)
     if not 0 <= settings.PORT <= 65535:
         raise SettingsError(f"ARENA_PORT: {settings.PORT} is not a TCP port")
     if settings.LOG_LEVEL.upper() not in logging.getLevelNamesMapping():

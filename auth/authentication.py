@@ -1,11 +1,12 @@
 """Request authentication: an `Authorization: Bearer <token>` header becomes a user (SimpleJWT's
 JWTAuthentication, with its exact errors), statefully from the store or statelessly from claims."""
 
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 from auth.imports import import_string
 from auth.service import AuthenticationFailed, TokenService
 from auth.tokens import AccessToken, Token, TokenError
+from settings import JWTSettings
 
 
 class InvalidToken(AuthenticationFailed):
@@ -19,13 +20,13 @@ class InvalidToken(AuthenticationFailed):
 class Authenticator:
     """Resolves an Authorization header value to `(user, token)`, or None when there is none."""
 
-    def __init__(self, settings: Mapping[str, Any], tokens: TokenService):
+    def __init__(self, settings: JWTSettings, tokens: TokenService):
         self.settings = settings
         self.tokens = tokens
-        self.header_types = tuple(settings["AUTH_HEADER_TYPES"])
-        self.token_classes = [import_string(path) for path in settings["AUTH_TOKEN_CLASSES"]]
-        self.stateless = settings["STATELESS_AUTHENTICATION"]
-        self.token_user_class = import_string(settings["TOKEN_USER_CLASS"])
+        self.header_types = tuple(settings.AUTH_HEADER_TYPES)
+        self.token_classes = [import_string(path) for path in settings.AUTH_TOKEN_CLASSES]
+        self.stateless = settings.STATELESS_AUTHENTICATION
+        self.token_user_class = import_string(settings.TOKEN_USER_CLASS)
 
     def raw_token(self, header: Optional[str]) -> Optional[str]:
         if header is None:
@@ -57,7 +58,7 @@ class Authenticator:
             return None
         token = await self.validated_token(raw)
         if self.stateless:
-            return self.token_user_class(token, self.settings["USER_ID_CLAIM"]), token
+            return self.token_user_class(token, self.settings.USER_ID_CLAIM), token
         try:
             return await self.tokens.user_for_token(token), token
         except TokenError as exc:

@@ -2,8 +2,7 @@
 
 import time
 from collections import OrderedDict
-from datetime import timedelta
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import jwt
 import orjson
@@ -11,7 +10,7 @@ from jwt import PyJWKSet
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
 from auth.imports import import_string
-from settings import HMAC_ALGORITHMS
+from settings import HMAC_ALGORITHMS, JWTSettings
 
 
 class TokenBackendError(Exception):
@@ -70,25 +69,24 @@ class TokenBackend:
     newly reject over time (exp aside) is skipped: `nbf` and `iat` only ever become valid.
     """
 
-    def __init__(self, settings: Mapping[str, Any]):
-        self.algorithm = settings["ALGORITHM"]
+    def __init__(self, settings: JWTSettings):
+        self.algorithm = settings.ALGORITHM
         algorithm = jwt.get_algorithm_by_name(self.algorithm)
-        self.signing_key = algorithm.prepare_key(settings["SIGNING_KEY"])
-        public = settings["SIGNING_KEY"] if self.algorithm in HMAC_ALGORITHMS else settings["VERIFYING_KEY"]
-        extra = settings["EXTRA_VERIFYING_KEYS"]
+        self.signing_key = algorithm.prepare_key(settings.SIGNING_KEY)
+        public = settings.SIGNING_KEY if self.algorithm in HMAC_ALGORITHMS else settings.VERIFYING_KEY
+        extra = settings.EXTRA_VERIFYING_KEYS
         self.verifying_keys = [algorithm.prepare_key(key) for key in ([public] if public else []) + list(extra)]
-        self.headers = {"kid": settings["SIGNING_KEY_ID"]} if settings["SIGNING_KEY_ID"] else None
-        self.audience = settings["AUDIENCE"]
-        self.issuer = settings["ISSUER"]
-        leeway = settings["LEEWAY"]
-        self.leeway = leeway.total_seconds() if isinstance(leeway, timedelta) else float(leeway)
-        encoder = settings["JSON_ENCODER"]
+        self.headers = {"kid": settings.SIGNING_KEY_ID} if settings.SIGNING_KEY_ID else None
+        self.audience = settings.AUDIENCE
+        self.issuer = settings.ISSUER
+        self.leeway = settings.LEEWAY
+        encoder = settings.JSON_ENCODER
         self.json_encoder = import_string(encoder) if isinstance(encoder, str) else encoder
         self._verified: OrderedDict[str, dict] = OrderedDict()
         self.jwks = None
-        if settings["JWK_URL"]:
-            self.jwks = JWKSClient(settings["JWK_URL"], settings["JWKS_CACHE_SECONDS"],
-                                   settings["JWKS_REFETCH_INTERVAL"])
+        if settings.JWK_URL:
+            self.jwks = JWKSClient(settings.JWK_URL, settings.JWKS_CACHE_SECONDS,
+                                   settings.JWKS_REFETCH_INTERVAL)
 
     def encode(self, payload: dict) -> str:
         payload = dict(payload)

@@ -12,6 +12,7 @@ from auth.passwords import PasswordHasher
 from auth.store import Store
 from auth.tokens import FAMILY_CLAIM, RefreshToken, SlidingToken, Token, TokenCodec, TokenError, UntypedToken
 from auth.users import check_credentials, record_login
+from settings import JWTSettings
 
 
 class AuthenticationFailed(Exception):
@@ -29,9 +30,9 @@ BLACKLISTED = "Token is blacklisted"
 PASSWORD_CHANGED = "The user's password has been changed."
 
 
-def default_user_authentication_rule(user: Optional[dict], settings: Mapping[str, Any]) -> bool:
+def default_user_authentication_rule(user: Optional[dict], settings: JWTSettings) -> bool:
     """SimpleJWT's rule: the user exists and, when CHECK_USER_IS_ACTIVE, is active."""
-    return user is not None and (not settings["CHECK_USER_IS_ACTIVE"] or user.get("is_active", False))
+    return user is not None and (not settings.CHECK_USER_IS_ACTIVE or user.get("is_active", False))
 
 
 def password_digest(password_hash: str) -> str:
@@ -51,20 +52,20 @@ def expires_at(token: Token) -> datetime:
 class TokenService:
     """Issues and checks tokens for users in the store; notifies listeners when a user is revoked."""
 
-    def __init__(self, settings: Mapping[str, Any], store: Store, hasher: PasswordHasher, codec: TokenCodec,
+    def __init__(self, settings: JWTSettings, store: Store, hasher: PasswordHasher, codec: TokenCodec,
                  clock: Callable[[], float] = time.time):
         self.settings = settings
         self.store = store
         self.hasher = hasher
         self.codec = codec
         self.clock = clock
-        self.user_rule = import_string(settings["USER_AUTHENTICATION_RULE"])
-        hook = settings["TOKEN_CLAIMS_HOOK"]
+        self.user_rule = import_string(settings.USER_AUTHENTICATION_RULE)
+        hook = settings.TOKEN_CLAIMS_HOOK
         self.claims_hook = import_string(hook) if isinstance(hook, str) else hook
-        self.blacklist_enabled = settings["BLACKLIST_ENABLED"]
-        reuse = settings["REUSE_DETECTION"]
+        self.blacklist_enabled = settings.BLACKLIST_ENABLED
+        reuse = settings.REUSE_DETECTION
         if reuse is None:
-            reuse = settings["ROTATE_REFRESH_TOKENS"] and settings["BLACKLIST_AFTER_ROTATION"]
+            reuse = settings.ROTATE_REFRESH_TOKENS and settings.BLACKLIST_AFTER_ROTATION
         self.reuse_detection = bool(reuse) and self.blacklist_enabled
         self.revocation_listeners: list[Callable[[Any], None]] = []
 
@@ -72,8 +73,8 @@ class TokenService:
 
     def _user_claims(self, user: dict, extra_claims: Mapping[str, Any]) -> dict:
         claims = dict(self.claims_hook(user)) if self.claims_hook else {}
-        if self.settings["CHECK_REVOKE_TOKEN"]:
-            claims[self.settings["REVOKE_TOKEN_CLAIM"]] = password_digest(user["password"])
+        if self.settings.CHECK_REVOKE_TOKEN:
+            claims[self.settings.REVOKE_TOKEN_CLAIM] = password_digest(user["password"])
         claims.update(extra_claims)
         return claims
 
@@ -94,12 +95,12 @@ class TokenService:
         Each call starts a new token family for reuse detection.
         """
         claims = {**self._user_claims(user, extra_claims), FAMILY_CLAIM: uuid.uuid4().hex}
-        refresh = self.codec.new(RefreshToken, user[self.settings["USER_ID_FIELD"]], claims)
+        refresh = self.codec.new(RefreshToken, user[self.settings.USER_ID_FIELD], claims)
         await self._outstand(refresh)
         return {"refresh": self.codec.encode(refresh), "access": self.codec.encode(self.codec.access_for(refresh))}
 
     async def sliding_token_for_user(self, user: dict, **extra_claims: Any) -> str:
-        token = self.codec.new(SlidingToken, user[self.settings["USER_ID_FIELD"]],
+        token = self.codec.new(SlidingToken, user[self.settings.USER_ID_FIELD],
                                self._user_claims(user, extra_claims))
         await self._outstand(token)
         return self.codec.encode(token)
@@ -109,7 +110,7 @@ class TokenService:
         user = await check_credentials(self.store, self.hasher, username, password)
         if user is None or not user.get("is_active", False) or not self.user_rule(user, self.settings):
             raise AuthenticationFailed(NO_ACTIVE_ACCOUNT)
-        if self.settings["UPDATE_LAST_LOGIN"]:
+        if self.settings.UPDATE_LAST_LOGIN:
             await record_login(self.store, user)
         return user
 
@@ -134,7 +135,7 @@ class TokenService:
         family = token.get(FAMILY_CLAIM)
         if family:
             user_id = store_user_id(token.get(self.codec.user_id_claim))
-            expiry = datetime.fromtimestamp(self.clock() + self.settings["REFRESH_TOKEN_LIFETIME"].total_seconds(),
+            expiry = datetime.fromtimestamp(self.clock() + self.settings.REFRESH_TOKEN_LIFETIME.total_seconds(),
                                             timezone.utc)
             await self.store.revoke_family(family, user_id, expiry)
 
@@ -144,19 +145,19 @@ class TokenService:
         return valid_after is not None and token.get("iat", 0) < valid_after
 
     def password_changed(self, user: dict, token: Token) -> bool:
-        return (self.settings["CHECK_REVOKE_TOKEN"]
-                and token.get(self.settings["REVOKE_TOKEN_CLAIM"]) != password_digest(user["password"]))
+        return (self.settings.CHECK_REVOKE_TOKEN
+                and token.get(self.settings.REVOKE_TOKEN_CLAIM) != password_digest(user["password"]))
 
     async def user_for_token(self, token: Token) -> dict:
         """The token's user, checked as SimpleJWT's JWTAuthentication.get_user does, plus revocation."""
         try:
-            user_id = token[self.settings["USER_ID_CLAIM"]]
+            user_id = token[self.settings.USER_ID_CLAIM]
         except KeyError:
             raise AuthenticationFailed("Token contained no recognizable user identification", "token_not_valid")
         user = await self.store.find_user(store_user_id(user_id))
         if user is None:
             raise AuthenticationFailed("User not found", "user_not_found")
-        if self.settings["CHECK_USER_IS_ACTIVE"] and not user.get("is_active", False):
+        if self.settings.CHECK_USER_IS_ACTIVE and not user.get("is_active", False):
             raise AuthenticationFailed("User is inactive", "user_inactive")
         if self.password_changed(user, token):
             raise AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
@@ -178,8 +179,8 @@ class TokenService:
         if self.is_revoked(user, token):
             raise TokenError(BLACKLISTED)
         data = {"access": self.codec.encode(self.codec.access_for(token))}
-        if self.settings["ROTATE_REFRESH_TOKENS"]:
-            if self.settings["BLACKLIST_AFTER_ROTATION"] and self.blacklist_enabled:
+        if self.settings.ROTATE_REFRESH_TOKENS:
+            if self.settings.BLACKLIST_AFTER_ROTATION and self.blacklist_enabled:
                 # The atomic insert decides between concurrent refreshes of one token: one wins.
                 won = await self.store.blacklist(token[self.codec.jti_claim], user["id"], expires_at(token), "rotated")
                 if not won:

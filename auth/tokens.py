@@ -9,6 +9,8 @@ import uuid
 from datetime import timedelta
 from typing import Any, Callable, Mapping, Optional
 
+from settings import JWTSettings
+
 from auth.backend import TokenBackend, TokenBackendError, TokenBackendExpiredToken
 
 
@@ -73,17 +75,17 @@ FAMILY_CLAIM = "fam"  # the login a refresh token descends from, for reuse detec
 class TokenCodec:
     """Makes tokens of a type for a user and reads raw tokens back into checked Token objects."""
 
-    def __init__(self, settings: Mapping[str, Any], backend: TokenBackend, clock: Callable[[], float] = time.time):
+    def __init__(self, settings: JWTSettings, backend: TokenBackend, clock: Callable[[], float] = time.time):
         self.settings = settings
         self.backend = backend
         self.clock = clock
-        self.type_claim = settings["TOKEN_TYPE_CLAIM"]
-        self.jti_claim = settings["JTI_CLAIM"]
-        self.user_id_claim = settings["USER_ID_CLAIM"]
-        self.refresh_exp_claim = settings["SLIDING_TOKEN_REFRESH_EXP_CLAIM"]
+        self.type_claim = settings.TOKEN_TYPE_CLAIM
+        self.jti_claim = settings.JTI_CLAIM
+        self.user_id_claim = settings.USER_ID_CLAIM
+        self.refresh_exp_claim = settings.SLIDING_TOKEN_REFRESH_EXP_CLAIM
 
     def lifetime(self, setting: str) -> timedelta:
-        return self.settings[setting]
+        return getattr(self.settings, setting)
 
     def stamp(self, token: Token, now: Optional[float] = None, new_id: bool = True) -> Token:
         """Give a token a fresh jti (unless not `new_id`), iat and exp, as SimpleJWT's set_jti/set_iat/set_exp.

@@ -10,11 +10,12 @@ from auth.authentication import InvalidToken
 from auth.service import AuthenticationFailed
 from auth.tokens import TokenError
 from handlers.base import APIError, APIHandler, unauthorized
+from settings import JWTSettings
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 
 
-def auth_failure(settings: dict, exc: Exception) -> APIError:
+def auth_failure(settings: JWTSettings, exc: Exception) -> APIError:
     """The 401 SimpleJWT answers for a failed token or user check, with its exact body."""
     if isinstance(exc, TokenError):
         body = {"detail": str(exc), "code": "token_not_valid"}
@@ -37,7 +38,7 @@ class AuthenticatedHandler(APIHandler):
         jwt = self.arena.settings.jwt
         self.auth_error = unauthorized(jwt, NOT_PROVIDED)
         try:
-            result = await self.arena.authenticator.authenticate(self.request.headers.get(jwt["AUTH_HEADER_NAME"]))
+            result = await self.arena.authenticator.authenticate(self.request.headers.get(jwt.AUTH_HEADER_NAME))
         except (AuthenticationFailed, TokenError) as exc:
             self.auth_error = auth_failure(jwt, exc)
         else:

@@ -5,6 +5,8 @@ from typing import Any, Optional
 import orjson
 import tornado.web
 
+from settings import JWTSettings
+
 JSON = "application/json"
 PARSED_MEDIA_TYPES = (JSON, "application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -29,9 +31,9 @@ def detail(status: int, message: str, **extra: Any) -> APIError:
     return APIError(status, {"detail": message, **extra})
 
 
-def unauthorized(settings: dict, body: dict) -> APIError:
+def unauthorized(settings: JWTSettings, body: dict) -> APIError:
     """401 with the `WWW-Authenticate` challenge SimpleJWT sends."""
-    challenge = f'{settings["AUTH_HEADER_TYPES"][0]} realm="api"'
+    challenge = f'{settings.AUTH_HEADER_TYPES[0]} realm="api"'
     return APIError(401, body, {"WWW-Authenticate": challenge})
 
 

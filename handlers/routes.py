@@ -31,7 +31,7 @@ def build(settings: Settings) -> list:
         (r"/api/register/", RegisterHandler),
         (r"/api/health/", HealthHandler),
         (r"/api/stats/", StatsHandler),
-        *((path, import_string(settings.jwt[setting])) for path, setting in TOKEN_PATHS.items()),
+        *((path, import_string(getattr(settings.jwt, setting))) for path, setting in TOKEN_PATHS.items()),
         (r"/api/token/revoke-all/", RevokeAllHandler),
         (r"/api/me/", MeHandler),
         (r"/api/me/games/", MyGamesHandler),

@@ -54,7 +54,7 @@ async def test_rejections_close_4001_and_never_queue(api, base_url, arena, setti
     tokens = await api.login()
     now = time.time()
     base = {"token_type": "access", "user_id": "1", "jti": "x", "iat": now}
-    key = settings.jwt["SIGNING_KEY"]
+    key = settings.jwt.SIGNING_KEY
     cases = {
         "garbage": ("garbage", "token_not_valid"),
         "expired": (jwt.encode({**base, "exp": int(now) - 5}, key, "HS256"), "token_expired"),

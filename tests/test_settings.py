@@ -1,5 +1,6 @@
 """Settings come from the environment, with SimpleJWT's names and defaults, and bad ones stop the start."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -20,20 +21,20 @@ SIMPLE_JWT_KEYS = {
 
 def test_every_simplejwt_key_with_its_default():
     jwt = load_settings({"SECRET_KEY": "k" * 40}).jwt
-    assert SIMPLE_JWT_KEYS <= set(jwt)
-    assert jwt["ACCESS_TOKEN_LIFETIME"] == timedelta(minutes=5)
-    assert jwt["REFRESH_TOKEN_LIFETIME"] == timedelta(days=1)
-    assert jwt["SLIDING_TOKEN_LIFETIME"] == timedelta(minutes=5)
-    assert jwt["SLIDING_TOKEN_REFRESH_LIFETIME"] == timedelta(days=1)
-    assert (jwt["ROTATE_REFRESH_TOKENS"], jwt["BLACKLIST_AFTER_ROTATION"], jwt["UPDATE_LAST_LOGIN"]) == (False, False, False)
-    assert jwt["ALGORITHM"] == "HS256" and jwt["LEEWAY"] == 0
-    assert jwt["AUTH_HEADER_TYPES"] == ("Bearer",) and jwt["AUTH_HEADER_NAME"] == "Authorization"
-    assert (jwt["USER_ID_FIELD"], jwt["USER_ID_CLAIM"], jwt["TOKEN_TYPE_CLAIM"], jwt["JTI_CLAIM"]) == (
+    assert SIMPLE_JWT_KEYS <= {f.name for f in dataclasses.fields(jwt)}
+    assert jwt.ACCESS_TOKEN_LIFETIME == timedelta(minutes=5)
+    assert jwt.REFRESH_TOKEN_LIFETIME == timedelta(days=1)
+    assert jwt.SLIDING_TOKEN_LIFETIME == timedelta(minutes=5)
+    assert jwt.SLIDING_TOKEN_REFRESH_LIFETIME == timedelta(days=1)
+    assert (jwt.ROTATE_REFRESH_TOKENS, jwt.BLACKLIST_AFTER_ROTATION, jwt.UPDATE_LAST_LOGIN) == (False, False, False)
+    assert jwt.ALGORITHM == "HS256" and jwt.LEEWAY == 0
+    assert jwt.AUTH_HEADER_TYPES == ("Bearer",) and jwt.AUTH_HEADER_NAME == "Authorization"
+    assert (jwt.USER_ID_FIELD, jwt.USER_ID_CLAIM, jwt.TOKEN_TYPE_CLAIM, jwt.JTI_CLAIM) == (
         "id", "user_id", "token_type", "jti")
-    assert jwt["SLIDING_TOKEN_REFRESH_EXP_CLAIM"] == "refresh_exp"
-    assert jwt["CHECK_USER_IS_ACTIVE"] is True and jwt["CHECK_REVOKE_TOKEN"] is False
-    assert jwt["REVOKE_TOKEN_CLAIM"] == "hash_password"
-    assert jwt["SIGNING_KEY"] == "k" * 40
+    assert jwt.SLIDING_TOKEN_REFRESH_EXP_CLAIM == "refresh_exp"
+    assert jwt.CHECK_USER_IS_ACTIVE is True and jwt.CHECK_REVOKE_TOKEN is False
+    assert jwt.REVOKE_TOKEN_CLAIM == "hash_password"
+    assert jwt.SIGNING_KEY == "k" * 40
 
 
 def test_environment_overrides_each_kind_of_setting():
@@ -42,17 +43,17 @@ def test_environment_overrides_each_kind_of_setting():
         "JWT_AUTH_HEADER_TYPES": "Bearer, JWT", "ARENA_PORT": "9000", "ARENA_DB": "other",
         "MONGO_URL": "mongodb://u:p@db", "GAME_TICK_RATE": "30", "GAME_ROOM_CAPACITY": "4",
     })
-    assert settings.jwt["ROTATE_REFRESH_TOKENS"] is True
-    assert settings.jwt["ACCESS_TOKEN_LIFETIME"] == timedelta(seconds=60)
-    assert settings.jwt["AUTH_HEADER_TYPES"] == ("Bearer", "JWT")
+    assert settings.jwt.ROTATE_REFRESH_TOKENS is True
+    assert settings.jwt.ACCESS_TOKEN_LIFETIME == timedelta(seconds=60)
+    assert settings.jwt.AUTH_HEADER_TYPES == ("Bearer", "JWT")
     assert (settings.PORT, settings.DB, settings.MONGO_URL) == (9000, "other", "mongodb://u:p@db")
     assert (settings.game.TICK_RATE, settings.game.ROOM_CAPACITY) == (30.0, 4)
 
 
 def test_missing_secret_key_generates_a_random_one_per_run():
     first, second = load_settings({}), load_settings({})
-    assert first.SECRET_KEY_GENERATED and first.jwt["SIGNING_KEY"] != second.jwt["SIGNING_KEY"]
-    assert len(first.jwt["SIGNING_KEY"]) >= 32
+    assert first.SECRET_KEY_GENERATED and first.jwt.SIGNING_KEY != second.jwt.SIGNING_KEY
+    assert len(first.jwt.SIGNING_KEY) >= 32
 
 
 @pytest.mark.parametrize("env, named", [
@@ -70,3 +71,19 @@ def test_bad_settings_are_refused_naming_the_setting(env, named):
     with pytest.raises(SettingsError, match=named):
         load_settings(env)
 
+
+
+@pytest.mark.parametrize("raw, seconds", [("0.5", 0.5), ("2", 2.0)])
+def test_leeway_takes_fractional_seconds_like_simplejwt(raw, seconds):
+    assert load_settings({"SECRET_KEY": "k" * 40, "JWT_LEEWAY": raw}).jwt.LEEWAY == seconds
+
+
+def test_leeway_may_be_given_as_a_timedelta_like_simplejwt():
+    assert load_settings({"SECRET_KEY": "k" * 40}, jwt={"LEEWAY": timedelta(seconds=3)}).jwt.LEEWAY == 3.0
+
+
+def test_validation_returns_new_settings_and_never_mutates_the_defaults():
+    settings = load_settings({"SECRET_KEY": "k" * 40}, jwt={"ACCESS_TOKEN_LIFETIME": 60})
+    assert settings.jwt.ACCESS_TOKEN_LIFETIME == timedelta(seconds=60)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.jwt.ALGORITHM = "HS512"
