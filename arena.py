@@ -9,7 +9,7 @@ from auth.backend import TokenBackend
 from auth.flush import flush_expired_tokens
 from auth.passwords import PasswordHasher
 from auth.service import TokenService
-from auth.store import Store
+from store.database import Store
 from auth.tokens import TokenCodec
 from game import protocol
 from game.game import Game

@@ -13,7 +13,8 @@ import sys
 import tornado.web
 
 from arena import Arena
-from auth.store import StoreUnavailable, connect_store, describe_store
+from store.connection import connect_store, describe_store
+from store.database import StoreUnavailable
 from handlers import routes
 from game import protocol
 from handlers.access_log import log_request

@@ -3,18 +3,11 @@ JWTAuthentication, with its exact errors), statefully from the store or stateles
 
 from typing import Any, Optional
 
+from auth.errors import AuthenticationFailed, InvalidToken, TokenError
 from auth.imports import import_string
-from auth.service import AuthenticationFailed, TokenService
-from auth.tokens import AccessToken, Token, TokenError
+from auth.service import TokenService
+from auth.tokens import AccessToken, Token
 from settings import JWTSettings
-
-
-class InvalidToken(AuthenticationFailed):
-    """No configured token class accepted the token; `messages` says why for each."""
-
-    def __init__(self, messages: list[dict]):
-        super().__init__("Given token not valid for any token type", "token_not_valid")
-        self.messages = messages
 
 
 class Authenticator:
@@ -49,7 +42,7 @@ class Authenticator:
                 return token
             except TokenError as exc:
                 messages.append({"token_class": token_class.__name__, "token_type": token_class.token_type,
-                                 "message": str(exc)})
+                                 "message": exc.detail})
         raise InvalidToken(messages)
 
     async def authenticate(self, header: Optional[str]) -> Optional[tuple[Any, Token]]:
@@ -58,12 +51,12 @@ class Authenticator:
             return None
         token = await self.validated_token(raw)
         if self.stateless:
-            return self.token_user_class(token, self.settings.USER_ID_CLAIM), token
+            return self.token_user_class(token, self.tokens.codec.user_id(token)), token
         try:
             return await self.tokens.user_for_token(token), token
         except TokenError as exc:
             raise InvalidToken([{"token_class": type(token).__name__, "token_type": token.token_type,
-                                 "message": str(exc)}]) from None
+                                 "message": exc.detail}]) from None
 
     async def authenticate_access_token(self, raw: str) -> tuple[dict, Token]:
         """An access token (never refresh or sliding) and its user, with every check of the REST API."""

@@ -7,7 +7,9 @@ calls `flush_expired_tokens` periodically there, and this command serves any sto
 import asyncio
 import sys
 
-from auth.store import Store, connect_store, utcnow
+from store.connection import connect_store
+from store.database import Store
+from store.documents import utcnow
 from settings import SettingsError, load_settings
 
 

@@ -7,27 +7,17 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Optional
 
+from auth.errors import (
+    NO_ACTIVE_ACCOUNT, NO_ACTIVE_ACCOUNT_FOR_TOKEN, AuthenticationFailed, AuthFailure, BlacklistedToken,
+    PasswordChanged,
+)
 from auth.imports import import_string
 from auth.passwords import PasswordHasher
-from auth.store import Store
-from auth.tokens import FAMILY_CLAIM, RefreshToken, SlidingToken, Token, TokenCodec, TokenError, UntypedToken
+from auth.tokens import FAMILY_CLAIM, RefreshToken, SlidingToken, Token, TokenCodec, UntypedToken
 from auth.users import check_credentials, record_login
 from settings import JWTSettings
-
-
-class AuthenticationFailed(Exception):
-    """A 401 in SimpleJWT's words: `detail`, and `code` when SimpleJWT's body carries one."""
-
-    def __init__(self, detail: str, code: Optional[str] = None):
-        super().__init__(detail)
-        self.detail = detail
-        self.code = code
-
-
-NO_ACTIVE_ACCOUNT = "No active account found with the given credentials"
-NO_ACTIVE_ACCOUNT_FOR_TOKEN = "No active account found for the given token."
-BLACKLISTED = "Token is blacklisted"
-PASSWORD_CHANGED = "The user's password has been changed."
+from store.database import Store
+from store.documents import UserId
 
 
 def default_user_authentication_rule(user: Optional[dict], settings: JWTSettings) -> bool:
@@ -38,11 +28,6 @@ def default_user_authentication_rule(user: Optional[dict], settings: JWTSettings
 def password_digest(password_hash: str) -> str:
     """The REVOKE_TOKEN_CLAIM value: SHA-256 of the stored hash, so a password change voids tokens."""
     return hashlib.sha256(password_hash.encode()).hexdigest()
-
-
-def store_user_id(claim: Any) -> Any:
-    """Token claims carry the user id as a string; the store keeps Django-style integer ids."""
-    return int(claim) if isinstance(claim, str) and claim.isdigit() else claim
 
 
 def expires_at(token: Token) -> datetime:
@@ -67,7 +52,7 @@ class TokenService:
         if reuse is None:
             reuse = settings.ROTATE_REFRESH_TOKENS and settings.BLACKLIST_AFTER_ROTATION
         self.reuse_detection = bool(reuse) and self.blacklist_enabled
-        self.revocation_listeners: list[Callable[[Any], None]] = []
+        self.revocation_listeners: list[Callable[[UserId], None]] = []
 
     # Issuing
 
@@ -81,7 +66,7 @@ class TokenService:
     async def _outstand(self, token: Token) -> None:
         await self.store.add_outstanding_token({
             "_id": token[self.codec.jti_claim],
-            "user_id": store_user_id(token[self.codec.user_id_claim]),
+            "user_id": self.codec.user_id(token),
             "token_type": token.token_type,
             "family": token.get(FAMILY_CLAIM),
             "created_at": datetime.fromtimestamp(token["iat"], timezone.utc),
@@ -106,10 +91,12 @@ class TokenService:
         return self.codec.encode(token)
 
     async def login(self, username: str, password: str) -> dict:
-        """The user these credentials belong to, if the authentication rule admits them."""
+        """The user these credentials belong to, if active (as Django's authenticate) and admitted."""
         user = await check_credentials(self.store, self.hasher, username, password)
-        if user is None or not user.get("is_active", False) or not self.user_rule(user, self.settings):
-            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT)
+        refused = AuthenticationFailed(NO_ACTIVE_ACCOUNT)
+        if user is not None and not user.get("is_active", False):
+            raise refused
+        self.admit(user, None, not_found=refused, inactive=refused)
         if self.settings.UPDATE_LAST_LOGIN:
             await record_login(self.store, user)
         return user
@@ -129,12 +116,12 @@ class TokenService:
             await self.revoke_family(token)
         family = token.get(FAMILY_CLAIM)
         if reason or (family and self.reuse_detection and await self.store.is_family_revoked(family)):
-            raise TokenError(BLACKLISTED)
+            raise BlacklistedToken()
 
     async def revoke_family(self, token: Token) -> None:
         family = token.get(FAMILY_CLAIM)
         if family:
-            user_id = store_user_id(token.get(self.codec.user_id_claim))
+            user_id = self.codec.user_id(token)
             expiry = datetime.fromtimestamp(self.clock() + self.settings.REFRESH_TOKEN_LIFETIME.total_seconds(),
                                             timezone.utc)
             await self.store.revoke_family(family, user_id, expiry)
@@ -148,22 +135,40 @@ class TokenService:
         return (self.settings.CHECK_REVOKE_TOKEN
                 and token.get(self.settings.REVOKE_TOKEN_CLAIM) != password_digest(user["password"]))
 
+    def admit(self, user: Optional[dict], token: Optional[Token], *,
+              not_found: AuthFailure, inactive: AuthFailure) -> dict:
+        """The one user-validity policy, for every path that loads a user (login, refresh, sliding
+        refresh, Bearer, socket): the user exists, passes USER_AUTHENTICATION_RULE, and the token
+        predates neither a password change nor a revoke-all. Each path words the first two its own way.
+        """
+        if user is None:
+            raise not_found
+        if not self.user_rule(user, self.settings):
+            raise inactive
+        if token is not None:
+            if self.password_changed(user, token):
+                raise PasswordChanged()
+            if self.is_revoked(user, token):
+                raise BlacklistedToken()
+        return user
+
+    async def _token_user(self, token: Token) -> Optional[dict]:
+        """The user the token names; None when it names none."""
+        user_id = self.codec.user_id(token)
+        return None if user_id is None else await self.store.find_user(user_id)
+
     async def user_for_token(self, token: Token) -> dict:
         """The token's user, checked as SimpleJWT's JWTAuthentication.get_user does, plus revocation."""
-        try:
-            user_id = token[self.settings.USER_ID_CLAIM]
-        except KeyError:
+        if self.codec.user_id_claim not in token:
             raise AuthenticationFailed("Token contained no recognizable user identification", "token_not_valid")
-        user = await self.store.find_user(store_user_id(user_id))
-        if user is None:
-            raise AuthenticationFailed("User not found", "user_not_found")
-        if self.settings.CHECK_USER_IS_ACTIVE and not user.get("is_active", False):
-            raise AuthenticationFailed("User is inactive", "user_inactive")
-        if self.password_changed(user, token):
-            raise AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
-        if self.is_revoked(user, token):
-            raise TokenError(BLACKLISTED)
-        return user
+        return self.admit(await self._token_user(token), token,
+                          not_found=AuthenticationFailed("User not found", "user_not_found"),
+                          inactive=AuthenticationFailed("User is inactive", "user_inactive"))
+
+    async def _refreshing_user(self, token: Token) -> dict:
+        """The user a refresh or sliding token is refreshed for; SimpleJWT's refresh serializers' wording."""
+        refused = AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
+        return self.admit(await self._token_user(token), token, not_found=refused, inactive=refused)
 
     # The token endpoints
 
@@ -171,13 +176,7 @@ class TokenService:
         """A new access token (and, with rotation, a new refresh token) from a refresh token."""
         token = await self.codec.read(raw, RefreshToken)
         await self.check_blacklist(token)
-        user = await self.store.find_user(store_user_id(token.get(self.codec.user_id_claim)))
-        if not self.user_rule(user, self.settings):
-            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
-        if self.password_changed(user, token):
-            raise AuthenticationFailed(PASSWORD_CHANGED, "password_changed")
-        if self.is_revoked(user, token):
-            raise TokenError(BLACKLISTED)
+        user = await self._refreshing_user(token)
         data = {"access": self.codec.encode(self.codec.access_for(token))}
         if self.settings.ROTATE_REFRESH_TOKENS:
             if self.settings.BLACKLIST_AFTER_ROTATION and self.blacklist_enabled:
@@ -186,7 +185,7 @@ class TokenService:
                 if not won:
                     if self.reuse_detection:
                         await self.revoke_family(token)
-                    raise TokenError(BLACKLISTED)
+                    raise BlacklistedToken()
             rotated = self.codec.stamp(RefreshToken(dict(token.payload)))
             await self._outstand(rotated)
             data["refresh"] = self.codec.encode(rotated)
@@ -200,9 +199,7 @@ class TokenService:
         token = await self.codec.read(raw, SlidingToken, verify_exp=False)
         self.codec.check_exp(token, self.codec.refresh_exp_claim)
         await self.check_blacklist(token)
-        user = await self.store.find_user(store_user_id(token.get(self.codec.user_id_claim)))
-        if not self.user_rule(user, self.settings) or self.is_revoked(user, token):
-            raise AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
+        await self._refreshing_user(token)
         return self.codec.encode(self.codec.stamp(token, self.clock(), new_id=False))
 
     async def verify(self, raw: str) -> None:
@@ -213,20 +210,20 @@ class TokenService:
     async def blacklist(self, raw: str) -> None:
         token = await self.codec.read(raw, RefreshToken)
         await self.check_blacklist(token)
-        user_id = store_user_id(token.get(self.codec.user_id_claim))
+        user_id = self.codec.user_id(token)
         if not await self.store.blacklist(token[self.codec.jti_claim], user_id, expires_at(token), "blacklisted"):
-            raise TokenError(BLACKLISTED)
+            raise BlacklistedToken()
 
-    async def revoke_user_tokens(self, user_id: Any) -> None:
+    async def revoke_user_tokens(self, user_id: UserId) -> None:
         """Invalidate every token issued to the user before now, and tell live sessions."""
         await self.store.revoke_user_tokens(user_id, self.clock())
         self._notify_revoked(user_id)
 
-    async def deactivate_user(self, user_id: Any) -> None:
+    async def deactivate_user(self, user_id: UserId) -> None:
         """Set the user inactive; their live sessions end as after a revoke-all."""
         await self.store.update_user(user_id, is_active=False)
         self._notify_revoked(user_id)
 
-    def _notify_revoked(self, user_id: Any) -> None:
+    def _notify_revoked(self, user_id: UserId) -> None:
         for listener in list(self.revocation_listeners):
             listener(user_id)

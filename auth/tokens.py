@@ -10,16 +10,10 @@ from datetime import timedelta
 from typing import Any, Callable, Mapping, Optional
 
 from settings import JWTSettings
+from store.documents import UserId
 
 from auth.backend import TokenBackend, TokenBackendError, TokenBackendExpiredToken
-
-
-class TokenError(Exception):
-    """A token failed a check; the message is SimpleJWT's wording, shown to the client."""
-
-
-class ExpiredTokenError(TokenError):
-    """The token's `exp` (or sliding `refresh_exp`) has passed."""
+from auth.errors import ExpiredTokenError, TokenError
 
 
 class Token:
@@ -116,6 +110,18 @@ class TokenCodec:
         access = AccessToken({self.type_claim: AccessToken.token_type, **claims})
         return self.stamp(access)
 
+    def user_id(self, token: Token) -> Optional[UserId]:
+        """The user id claim as the store's type (SimpleJWT writes a string; before 5.5.1 an integer).
+
+        None when the claim is missing or holds something that is no user id.
+        """
+        claim = token.get(self.user_id_claim)
+        if isinstance(claim, int) and not isinstance(claim, bool):
+            return claim
+        if isinstance(claim, str) and claim.isascii() and claim.isdigit():
+            return int(claim)
+        return None
+
     def encode(self, token: Token) -> str:
         token.raw = self.backend.encode(token.payload)
         return token.raw
@@ -123,7 +129,7 @@ class TokenCodec:
     async def read(self, raw: str, cls: type, verify_exp: bool = True) -> Token:
         """Decode and check a raw token as type `cls`; raises TokenError with SimpleJWT's message."""
         if not isinstance(raw, str) or not raw:
-            raise TokenError("Token is invalid")
+            raise TokenError()
         try:
             payload = await self.backend.decode(raw, verify_exp=verify_exp)
         except TokenBackendExpiredToken as exc:

@@ -4,7 +4,8 @@ import re
 from typing import Any, Optional
 
 from auth.passwords import PasswordHasher
-from auth.store import Store, UsernameTaken, utcnow
+from store.database import Store, UsernameTaken
+from store.documents import UserId, utcnow
 
 USERNAME_MAX_LENGTH = 150
 USERNAME_PATTERN = re.compile(r"[\w.@+-]+\Z")
@@ -101,9 +102,9 @@ class TokenUser:
 
     is_active = True
 
-    def __init__(self, token: Any, user_id_claim: str):
+    def __init__(self, token: Any, user_id: Optional[UserId]):
         self.token = token
-        self.id = token.get(user_id_claim)
+        self.id = user_id
         self.username = token.get("username", "")
 
     def __getitem__(self, key: str) -> Any:

@@ -16,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import header, percentile  # noqa: E402
 from game.game import Game  # noqa: E402
 from settings import GameSettings  # noqa: E402
+from store.documents import GameResult  # noqa: E402
 
 TICK_BUDGET_MS = 1000 / 60
 
@@ -37,7 +38,7 @@ class CountingSession:
         pass
 
 
-async def record_nothing(result: dict) -> None:
+async def record_nothing(result: GameResult) -> None:
     pass
 
 

@@ -18,6 +18,7 @@ from game.matchmaker import Matchmaker, Ticket
 from game.results import ResultRecorder
 from game.room import Room, Session, encode, error_frame
 from settings import GameSettings
+from store.documents import GameResult, PlayerResult, UserId, utcnow
 
 log = logging.getLogger("arena.game")
 BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
@@ -26,13 +27,13 @@ BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
 class Game:
     """Sessions, the matchmaking queue, running rooms and their results."""
 
-    def __init__(self, settings: GameSettings, record_result: Callable[[dict], Awaitable[None]],
+    def __init__(self, settings: GameSettings, record_result: Callable[[GameResult], Awaitable[None]],
                  rng: Optional[random.Random] = None, clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.rng = rng or random.Random()
         self.clock = clock
-        self.sessions: dict[int, Session] = {}
-        self.seats: dict[int, Room] = {}
+        self.sessions: dict[UserId, Session] = {}
+        self.seats: dict[UserId, Room] = {}
         self.rooms: dict[str, Room] = {}
         self.matchmaker = Matchmaker(settings)
         self.results = ResultRecorder(record_result, settings.RESULT_RETRY_INTERVAL)
@@ -155,17 +156,15 @@ class Game:
         del self.rooms[room.id]
         for user_id in room.humans:
             self.seats.pop(user_id, None)
-        players = [{"id": p.id, "username": p.username, "bot": p.bot, "score": p.score, "alive": p.alive}
-                   for p in match.players.values()]
-        self.results.submit({
-            "_id": room.id,
-            "players": players,
-            "winner": None if abandoned else match.winner,
-            "started_at": datetime.fromtimestamp(room.started_at, timezone.utc),
-            "ended_at": datetime.now(timezone.utc),
-            "score_changes": {str(uid): change for uid, change in changes.items()},
-            "abandoned": abandoned,
-        })
+        self.results.submit(GameResult(
+            id=room.id,
+            players=tuple(PlayerResult(p.id, p.username, p.bot, p.score, p.alive) for p in match.players.values()),
+            winner=None if abandoned else match.winner,
+            started_at=datetime.fromtimestamp(room.started_at, timezone.utc),
+            ended_at=utcnow(),
+            score_changes=changes,
+            abandoned=abandoned,
+        ))
 
     async def shutdown(self) -> None:
         """Stop matchmaking, abandon running games without score changes, write results, close sockets."""

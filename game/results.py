@@ -4,19 +4,21 @@ import asyncio
 import logging
 from typing import Awaitable, Callable, Optional
 
+from store.documents import GameResult
+
 log = logging.getLogger("arena.results")
 
 
 class ResultRecorder:
     """Writes results with an idempotent `write`; a failed write stays pending and is retried."""
 
-    def __init__(self, write: Callable[[dict], Awaitable[None]], retry_interval: float):
+    def __init__(self, write: Callable[[GameResult], Awaitable[None]], retry_interval: float):
         self.write = write
         self.retry_interval = retry_interval
-        self.pending: list[dict] = []
+        self.pending: list[GameResult] = []
         self._task: Optional[asyncio.Task] = None
 
-    def submit(self, result: dict) -> None:
+    def submit(self, result: GameResult) -> None:
         self.pending.append(result)
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._write_until_done())
@@ -27,7 +29,7 @@ class ResultRecorder:
             try:
                 await self.write(result)
             except Exception:
-                log.warning("could not write result of game %s; will retry", result["_id"], exc_info=True)
+                log.warning("could not write result of game %s; will retry", result.id, exc_info=True)
             else:
                 self.pending.remove(result)
         return not self.pending

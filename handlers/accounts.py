@@ -1,6 +1,6 @@
 """Account endpoints: registration and the health check."""
 
-from auth.store import StoreUnavailable
+from store.database import StoreUnavailable
 from auth.users import RegistrationError, register_user
 from handlers.base import APIHandler, FieldErrors, read_fields
 

@@ -6,26 +6,17 @@ then answers SimpleJWT's 401 JSON instead of redirecting to a login page.
 
 import tornado.web
 
-from auth.authentication import InvalidToken
-from auth.service import AuthenticationFailed
-from auth.tokens import TokenError
+from auth.errors import AuthFailure
+from handlers.auth_failures import refusal
 from handlers.base import APIError, APIHandler, unauthorized
 from settings import JWTSettings
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 
 
-def auth_failure(settings: JWTSettings, exc: Exception) -> APIError:
+def auth_failure(settings: JWTSettings, failure: AuthFailure) -> APIError:
     """The 401 SimpleJWT answers for a failed token or user check, with its exact body."""
-    if isinstance(exc, TokenError):
-        body = {"detail": str(exc), "code": "token_not_valid"}
-    else:
-        body = {"detail": exc.detail}
-        if exc.code:
-            body["code"] = exc.code
-        if isinstance(exc, InvalidToken):
-            body["messages"] = exc.messages
-    return unauthorized(settings, body)
+    return unauthorized(settings, refusal(failure).body)
 
 
 class AuthenticatedHandler(APIHandler):
@@ -39,7 +30,7 @@ class AuthenticatedHandler(APIHandler):
         self.auth_error = unauthorized(jwt, NOT_PROVIDED)
         try:
             result = await self.arena.authenticator.authenticate(self.request.headers.get(jwt.AUTH_HEADER_NAME))
-        except (AuthenticationFailed, TokenError) as exc:
+        except AuthFailure as exc:
             self.auth_error = auth_failure(jwt, exc)
         else:
             if result is not None:

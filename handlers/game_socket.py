@@ -23,25 +23,15 @@ import tornado.websocket
 from tornado.ioloop import IOLoop
 from tornado.iostream import StreamClosedError
 
-from auth.service import BLACKLISTED, AuthenticationFailed
-from auth.tokens import ExpiredTokenError, Token, TokenError
+from auth.errors import AuthFailure, TokenError
+from auth.tokens import Token
 from game import protocol
 from game.room import error_frame
 from handlers import frames
+from handlers.auth_failures import refusal
 from handlers.access_log import REDACTED
 
 LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
-
-
-def close_reason(exc: Exception) -> str:
-    """The short reason a failed authentication closes the socket with."""
-    if isinstance(exc, ExpiredTokenError):
-        return "token_expired"
-    if isinstance(exc, AuthenticationFailed):
-        return exc.code or "token_not_valid"
-    if isinstance(exc, TokenError) and str(exc) == BLACKLISTED:
-        return "token_revoked"
-    return "token_not_valid"
 
 
 def parse_intent(event: str, message: dict) -> dict:
@@ -130,16 +120,17 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         request.arguments.pop("token", None)
 
     async def _check(self, raw: Any) -> tuple[dict, Token]:
-        """The user of an access token sent by the client; raises TokenError or AuthenticationFailed."""
+        """The user of an access token sent by the client; raises AuthFailure."""
         if not isinstance(raw, str):
-            raise TokenError("Token is invalid")
+            raise TokenError()
         return await self.arena.authenticator.authenticate_access_token(raw)
 
     async def _authenticate(self, raw: Any) -> None:
         try:
             user, token = await self._check(raw)
-        except (TokenError, AuthenticationFailed) as exc:
-            self.close(protocol.CLOSE_UNAUTHORIZED, close_reason(exc))
+        except AuthFailure as exc:
+            refused = refusal(exc)
+            self.close(refused.close_code, refused.close_reason)
             return
         if self._closed:
             return
@@ -161,8 +152,8 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             user, token = await self._check(raw)
             if user["id"] != self.user_id:
                 raise TokenError("Token is for another user")
-        except (TokenError, AuthenticationFailed) as exc:
-            self.send(error_frame(close_reason(exc), str(exc)))
+        except AuthFailure as exc:
+            self.send(error_frame(refusal(exc).close_reason, exc.detail))
             return
         self._follow_expiry(token)
         self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))

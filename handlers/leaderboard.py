@@ -1,5 +1,7 @@
 """Scores: the public leaderboard and the caller's recent games."""
 
+from dataclasses import asdict
+
 import tornado.web
 
 from auth.users import isoformat, public_user
@@ -32,11 +34,11 @@ class MyGamesHandler(AuthenticatedHandler):
         user_id = self.current_user["id"]
         games = await self.arena.store.recent_games(user_id, read_limit(self, 20))
         self.write_json({"results": [{
-            "id": game["_id"],
-            "started_at": isoformat(game["started_at"]),
-            "ended_at": isoformat(game["ended_at"]),
-            "players": game["players"],
-            "winner": game["winner"],
-            "score_change": game["score_changes"].get(str(user_id), 0),
-            "abandoned": game.get("abandoned", False),
+            "id": game.id,
+            "started_at": isoformat(game.started_at),
+            "ended_at": isoformat(game.ended_at),
+            "players": [asdict(player) for player in game.players],
+            "winner": game.winner,
+            "score_change": game.score_change(user_id),
+            "abandoned": game.abandoned,
         } for game in games]})

@@ -2,7 +2,6 @@
 
 import tornado.web
 
-from auth.service import store_user_id
 from auth.users import public_user
 from handlers.authenticated import AuthenticatedHandler
 
@@ -14,5 +13,5 @@ class MeHandler(AuthenticatedHandler):
     async def get(self):
         user = self.current_user
         if not isinstance(user, dict):  # stateless authentication: claims only, load for the profile
-            user = await self.arena.store.find_user(store_user_id(user.id))
+            user = await self.arena.store.find_user(user.id)
         self.write_json(public_user(user))

@@ -2,8 +2,7 @@
 
 import tornado.web
 
-from auth.service import AuthenticationFailed
-from auth.tokens import TokenError
+from auth.errors import AuthFailure
 from handlers.authenticated import AuthenticatedHandler, auth_failure
 from handlers.base import APIHandler, read_fields
 
@@ -20,7 +19,7 @@ class TokenEndpoint(APIHandler):
         values = read_fields(self.body_data(), *self.fields)
         try:
             body = await self.answer(*values)
-        except (AuthenticationFailed, TokenError) as exc:
+        except AuthFailure as exc:
             raise auth_failure(self.arena.settings.jwt, exc) from None
         self.write_json(body)
 

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from arena import Arena
-from auth.store import connect_store
+from store.connection import connect_store
 from server import make_app
 from settings import load_settings
 from tests.client import ApiClient

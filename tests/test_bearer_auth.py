@@ -109,6 +109,17 @@ async def test_password_change_revokes_earlier_tokens(api, store, arena):
     assert (await me(api, f"Bearer {fresh.json['access']}")).status == 200
 
 
+@pytest.mark.settings(jwt={"CHECK_REVOKE_TOKEN": True})
+@gen_test
+async def test_password_change_stops_sliding_refresh_too(api, store, arena):
+    await api.register()
+    sliding = (await api.post("/api/token/sliding/", {"username": "alice", "password": "correct horse"})).json
+    await store.users.update_one({"username": "alice"}, {"$set": {"password": await arena.hasher.hash("new password!")}})
+    response = await api.post("/api/token/sliding/refresh/", {"token": sliding["token"]})
+    assert response.status == 401
+    assert response.json == {"detail": "The user's password has been changed.", "code": "password_changed"}
+
+
 @pytest.mark.settings(jwt={"AUTH_HEADER_TYPES": ("JWT",), "AUTH_HEADER_NAME": "X-Token"})
 @gen_test
 async def test_header_name_and_types_from_settings(api):
@@ -134,7 +145,7 @@ async def test_stateless_authentication_reads_no_user(api, store, arena):
     store.find_user = counting_find_user
     authenticated = await arena.authenticator.authenticate(f"Bearer {tokens['access']}")
     user, token = authenticated
-    assert (user.id, calls) == ("1", [])
+    assert (user.id, calls) == (1, [])
     assert token["token_type"] == "access"
 
 

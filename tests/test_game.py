@@ -7,6 +7,7 @@ import pytest
 
 from game.game import Game
 from settings import GameSettings
+from store.documents import GameResult
 
 
 class RecordingSession:
@@ -23,13 +24,13 @@ class RecordingSession:
 
 
 @pytest.fixture
-def results() -> list[dict]:
+def results() -> list[GameResult]:
     """The game results the game has written."""
     return []
 
 
-def make_game(results: list[dict], **settings) -> Game:
-    async def write(result: dict) -> None:
+def make_game(results: list[GameResult], **settings) -> Game:
+    async def write(result: GameResult) -> None:
         results.append(result)
 
     return Game(GameSettings(**settings), write, rng=random.Random(3))
@@ -68,4 +69,4 @@ async def test_a_failing_room_is_abandoned_and_the_others_play_on(results, monke
     assert 1 not in game.seats and game.seats[2] is healthy_room
     assert healthy_room.match.time == pytest.approx(2 / 60)
     await game.results.drained()
-    assert [(result["_id"], result["abandoned"]) for result in results] == [(doomed_room.id, True)]
+    assert [(result.id, result.abandoned) for result in results] == [(doomed_room.id, True)]

@@ -10,6 +10,7 @@ import pytest
 from pymongo.errors import AutoReconnect
 from tornado.httpclient import HTTPClientError
 
+from store.documents import GameResult
 from tests.client import claims
 from tests.ws import GameClient
 
@@ -298,7 +299,7 @@ async def test_results_survive_a_mongodb_outage_at_game_end(api, base_url, arena
     record = store.record_game
 
     async def flaky_record(game):
-        attempts.append(game["_id"])
+        attempts.append(game.id)
         if len(attempts) <= 2:
             raise AutoReconnect("MongoDB is down")
         await record(game)
@@ -308,7 +309,7 @@ async def test_results_survive_a_mongodb_outage_at_game_end(api, base_url, arena
     await play_to_the_end(clients[0])
     await arena.game.results.drained()
     assert len(attempts) == 3
-    await record(await store.games.find_one({}))  # a repeated write, e.g. after a lost reply, changes nothing
+    await record(GameResult.from_document(await store.games.find_one({})))  # a repeated write, e.g. after a lost reply, changes nothing
     scores = {user["username"]: user["score"] async for user in store.users.find({})}
     assert scores == {"alice": 1510, "bob": 1495, "carol": 1495}
     assert await store.games.count_documents({}) == 1

@@ -7,7 +7,7 @@ import pytest
 from argon2 import PasswordHasher as Argon2Hasher
 
 from auth.flush import flush_expired_tokens
-from auth.store import utcnow
+from store.documents import utcnow
 from tests.client import claims
 
 gen_test = pytest.mark.gen_test

@@ -1,20 +1,18 @@
-"""The one place that talks to MongoDB: users, token records and game results.
+"""The collections and every query: users, token records and game results.
 
 Queries use only the API that motor's `AsyncIOMotorClient` shares with `pymongo.AsyncMongoClient`
-and with the embedded store (auth.embedded), so the backend is a choice of client and nothing else.
+and with the embedded store (store.embedded), so the backend is a choice of client and nothing else.
 """
 
 import asyncio
-import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Optional
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from auth.embedded import EmbeddedClient
-
+from store.documents import GameResult, UserId, utcnow
 
 INITIAL_SCORE = 1500
 RECENT_GAMES_KEPT = 50  # per user, the ids of games already applied to their score
@@ -29,22 +27,13 @@ class UsernameTaken(ValueError):
     """Another user already has this username (compared case-insensitively)."""
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def username_key(username: str) -> str:
     """The form under which usernames are unique: `Alice` and `alice` are one user."""
     return unicodedata.normalize("NFKC", username).casefold()
 
 
-def mask_url(url: str) -> str:
-    """`mongodb://user:secret@host` → `mongodb://user:***@host`, for logs."""
-    return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
-
-
 class Store:
-    """Collections and queries of Tornado Arena; built by `connect_store`."""
+    """Collections and queries of Tornado Arena; built by `store.connection.connect_store`."""
 
     def __init__(self, client: Any, db_name: str, kind: str, timeout: float):
         self.client = client
@@ -112,13 +101,13 @@ class Store:
     async def find_user_by_username(self, username: str) -> Optional[dict]:
         return await self.users.find_one({"username_key": username_key(username)})
 
-    async def find_user(self, user_id: Any) -> Optional[dict]:
+    async def find_user(self, user_id: UserId) -> Optional[dict]:
         return await self.users.find_one({"id": user_id})
 
-    async def update_user(self, user_id: Any, **fields: Any) -> None:
+    async def update_user(self, user_id: UserId, **fields: Any) -> None:
         await self.users.update_one({"id": user_id}, {"$set": fields})
 
-    async def update_password_hash(self, user_id: Any, old_hash: str, new_hash: str) -> None:
+    async def update_password_hash(self, user_id: UserId, old_hash: str, new_hash: str) -> None:
         """Replace a hash only if it is still the one verified (a concurrent change wins)."""
         await self.users.update_one({"id": user_id, "password": old_hash}, {"$set": {"password": new_hash}})
 
@@ -131,7 +120,7 @@ class Store:
     async def add_outstanding_token(self, record: dict) -> None:
         await self.outstanding_tokens.insert_one(record)
 
-    async def blacklist(self, jti: str, user_id: Any, expires_at: datetime, reason: str) -> bool:
+    async def blacklist(self, jti: str, user_id: UserId, expires_at: datetime, reason: str) -> bool:
         """Blacklist a jti atomically; False when it already was (the caller lost a race or replayed)."""
         try:
             await self.blacklisted_tokens.insert_one(
@@ -145,7 +134,7 @@ class Store:
         record = await self.blacklisted_tokens.find_one({"_id": jti}, {"reason": 1})
         return record and record["reason"]
 
-    async def revoke_family(self, family: str, user_id: Any, expires_at: datetime) -> None:
+    async def revoke_family(self, family: str, user_id: UserId, expires_at: datetime) -> None:
         await self.token_families.update_one(
             {"_id": family},
             {"$set": {"user_id": user_id, "revoked_at": utcnow()}, "$max": {"expires_at": expires_at}},
@@ -154,7 +143,7 @@ class Store:
     async def is_family_revoked(self, family: str) -> bool:
         return await self.token_families.find_one({"_id": family}, {"_id": 1}) is not None
 
-    async def revoke_user_tokens(self, user_id: Any, now: float) -> None:
+    async def revoke_user_tokens(self, user_id: UserId, now: float) -> None:
         """Mark every token issued to the user before `now` invalid and blacklist their refresh tokens."""
         await self.users.update_one({"id": user_id}, {"$set": {"tokens_valid_after": now}})
         async for record in self.outstanding_tokens.find({"user_id": user_id}, {"expires_at": 1}):
@@ -170,51 +159,22 @@ class Store:
 
     # Games
 
-    async def record_game(self, game: dict) -> None:
+    async def record_game(self, result: GameResult) -> None:
         """Write a game result exactly once, however often it is retried.
 
         The game document is keyed by its id; each score change applies only if the user's list of
         applied games does not hold it yet, in the same atomic update that adds it.
         """
         try:
-            await self.games.insert_one(game)
+            await self.games.insert_one(result.to_document())
         except DuplicateKeyError:
             pass
-        for user_id, change in game["score_changes"].items():
+        for user_id, change in result.score_changes.items():
             await self.users.update_one(
-                {"id": int(user_id), "applied_games": {"$ne": game["_id"]}},
+                {"id": user_id, "applied_games": {"$ne": result.id}},
                 {"$inc": {"score": change},
-                 "$push": {"applied_games": {"$each": [game["_id"]], "$slice": -RECENT_GAMES_KEPT}}})
+                 "$push": {"applied_games": {"$each": [result.id], "$slice": -RECENT_GAMES_KEPT}}})
 
-    async def recent_games(self, user_id: Any, limit: int) -> list[dict]:
+    async def recent_games(self, user_id: UserId, limit: int) -> list[GameResult]:
         cursor = self.games.find({"players.id": user_id})
-        return [game async for game in cursor.sort("ended_at", DESCENDING).limit(limit)]
-
-
-async def connect_store(mongo_url: str, db_name: str, timeout: float) -> Store:
-    """Connect to MongoDB at `mongo_url`, or to the embedded in-memory store when it is empty.
-
-    A given URL that does not answer raises StoreUnavailable: never a silent fallback to memory.
-    """
-    if mongo_url:
-        from motor.motor_asyncio import AsyncIOMotorClient
-
-        client = AsyncIOMotorClient(mongo_url, tz_aware=True,
-                                    serverSelectionTimeoutMS=int(timeout * 1000))
-        store = Store(client, db_name, "mongodb", timeout)
-    else:
-        store = Store(EmbeddedClient(), db_name, "embedded", timeout)
-    try:
-        await store.ping()
-        await store.create_indexes()
-    except (StoreUnavailable, PyMongoError) as exc:
-        store.close()
-        raise StoreUnavailable(f"cannot use MongoDB at {mask_url(mongo_url)}: {exc}") from exc
-    return store
-
-
-def describe_store(store_kind: str, mongo_url: str) -> str:
-    if store_kind == "mongodb":
-        return mask_url(mongo_url)
-    return "embedded (in-memory, data is lost on exit)"
-
+        return [GameResult.from_document(game) async for game in cursor.sort("ended_at", DESCENDING).limit(limit)]

@@ -1,0 +1,62 @@
+"""Stored shapes that cross packages: the user id type and a finished game's result."""
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any, Mapping, Optional
+
+UserId = int  # Django-style integer ids; tokens carry them as strings (auth.tokens converts once)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class PlayerResult:
+    """One player at the end of a game; bots have negative ids."""
+
+    id: UserId
+    username: str
+    bot: bool
+    score: int
+    alive: bool
+
+
+@dataclass(frozen=True)
+class GameResult:
+    """A finished (or abandoned) game: written by the game, applied to scores by the store, read by the API."""
+
+    id: str
+    players: tuple[PlayerResult, ...]
+    winner: Optional[UserId]
+    started_at: datetime
+    ended_at: datetime
+    score_changes: Mapping[UserId, int]
+    abandoned: bool = False
+
+    def score_change(self, user_id: UserId) -> int:
+        return self.score_changes.get(user_id, 0)
+
+    def to_document(self) -> dict:
+        """The MongoDB document; BSON keys are strings, so score changes are keyed by `str(user_id)`."""
+        return {
+            "_id": self.id,
+            "players": [asdict(player) for player in self.players],
+            "winner": self.winner,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "score_changes": {str(user_id): change for user_id, change in self.score_changes.items()},
+            "abandoned": self.abandoned,
+        }
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "GameResult":
+        return cls(
+            id=document["_id"],
+            players=tuple(PlayerResult(**player) for player in document["players"]),
+            winner=document["winner"],
+            started_at=document["started_at"],
+            ended_at=document["ended_at"],
+            score_changes={UserId(user_id): change for user_id, change in document["score_changes"].items()},
+            abandoned=document.get("abandoned", False),
+        )
