@@ -13,6 +13,7 @@ from store.database import Store
 from auth.tokens import TokenCodec
 from game import protocol
 from game.game import Game
+from handlers.heartbeat import Heartbeat
 from settings import Settings
 
 
@@ -30,6 +31,8 @@ class Arena:
         self.game = Game(settings.game, store.record_game)
         self.tokens.revocation_listeners.append(
             lambda user_id: self.game.close_user(user_id, protocol.CLOSE_UNAUTHORIZED, "token_revoked"))
+        self.heartbeat = Heartbeat(settings.game.PING_INTERVAL, settings.game.PING_TIMEOUT,
+                                   lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout"))
         self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)
         self.requests_in_flight = 0
         self._idle = asyncio.Event()
@@ -57,5 +60,6 @@ class Arena:
         except asyncio.TimeoutError:
             pass
         await self.game.shutdown()
+        self.heartbeat.stop()
         self._flusher.stop()
         self.hasher.shutdown()

@@ -16,9 +16,7 @@ from arena import Arena
 from store.connection import connect_store, describe_store
 from store.database import StoreUnavailable
 from handlers import routes
-from game import protocol
 from handlers.access_log import log_request
-from handlers.heartbeat import Heartbeat
 from handlers.base import NotFoundHandler
 from settings import Settings, SettingsError, load_settings
 
@@ -28,16 +26,13 @@ FULL_GC_EVERY = 1000
 
 def make_app(arena: Arena) -> tornado.web.Application:
     """The Application the server runs; tests build it the same way."""
-    game = arena.settings.game
     return tornado.web.Application(
-        routes.build(arena.settings),
-        arena=arena,
-        heartbeat=Heartbeat(game.PING_INTERVAL, game.PING_TIMEOUT,
-                            lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout")),
+        routes.build(arena),
         default_handler_class=NotFoundHandler,
+        default_handler_args={"arena": arena},
         log_function=log_request,
-        websocket_ping_interval=0,  # the Heartbeat pings, without a task per connection
-        websocket_max_message_size=game.MAX_MESSAGE_SIZE,
+        websocket_ping_interval=0,  # the arena's Heartbeat pings, without a task per connection
+        websocket_max_message_size=arena.settings.game.MAX_MESSAGE_SIZE,
         static_path=routes.STATIC_PATH,
     )
 

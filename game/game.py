@@ -16,7 +16,8 @@ from game import protocol
 from game.loop import FixedTimestepLoop
 from game.matchmaker import Matchmaker, Ticket
 from game.results import ResultRecorder
-from game.room import Room, Session, encode, error_frame
+from game.protocol import encode, error_frame
+from game.room import Room, Session
 from settings import GameSettings
 from store.documents import GameResult, PlayerResult, UserId, utcnow
 
@@ -45,6 +46,11 @@ class Game:
 
     def start(self) -> None:
         self.loop.start()
+
+    def stats(self, ticks: int) -> dict:
+        """What an operator watches: rooms, sessions, the queue, and the last `ticks` tick durations."""
+        return {"rooms": len(self.rooms), "sessions": len(self.sessions), "queued": len(self.matchmaker.queue),
+                "tick": self.loop.tick, "tick_ms": self.loop.durations_ms(ticks)}
 
     # Sessions
 

@@ -10,6 +10,10 @@ log = logging.getLogger("arena.loop")
 MAX_CATCH_UP = 5  # ticks run back-to-back after a stall before the backlog is dropped
 
 
+def _percentile(ordered: list[float], p: float) -> float:
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
+
+
 class FixedTimestepLoop:
     """Calls `step(dt, tick)` once per elapsed `dt`, whenever the IOLoop actually wakes it.
 
@@ -25,6 +29,12 @@ class FixedTimestepLoop:
         self.tick = 0
         self.tick_durations: deque[float] = deque(maxlen=100_000)  # seconds per tick, for benchmarks
         self._task = None
+
+    def durations_ms(self, count: int) -> dict:
+        """Percentiles of the last `count` tick durations, in milliseconds."""
+        recent = sorted(list(self.tick_durations)[-count:])
+        return {"count": len(recent), "p50": _percentile(recent, 50) * 1000, "p99": _percentile(recent, 99) * 1000,
+                "max": (recent[-1] if recent else 0.0) * 1000}
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())

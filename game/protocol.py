@@ -1,4 +1,11 @@
-"""Constants of the WebSocket protocol, shared by the handler, the game and the tests (docs/protocol.md)."""
+"""The game's wire format: close codes, event names, error codes, and how frames are encoded and read.
+
+Shared by the WebSocket handler, the game and the tests; docs/protocol.md describes it for clients.
+"""
+
+import math
+
+import orjson
 
 # Close codes.
 CLOSE_GOING_AWAY = 1001  # server shutdown
@@ -35,3 +42,35 @@ BAD_MESSAGE = "bad_message"
 COOLDOWN = "cooldown"
 DEAD = "dead"
 NOT_IN_GAME = "not_in_game"
+
+
+def encode(event: dict) -> bytes:
+    """A server → client frame's payload: the event as compact JSON."""
+    return orjson.dumps(event)
+
+
+def error_frame(code: str, detail: str) -> bytes:
+    return encode({"event": ERROR, "code": code, "detail": detail})
+
+
+def parse_intent(event: str, message: dict) -> dict:
+    """A game intention's fields, checked; raises ValueError saying what is wrong."""
+    if event == MESSAGE:
+        text = message.get("text")
+        if not isinstance(text, str):
+            raise ValueError("message needs a string text")
+        return {"text": text}
+    return {"tx": _coordinate(event, message.get("tx")), "ty": _coordinate(event, message.get("ty"))}
+
+
+def _coordinate(event: str, value: object) -> float:
+    problem = ValueError(f"{event} needs finite numbers tx and ty")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise problem
+    try:
+        number = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise problem from None
+    if not math.isfinite(number):
+        raise problem
+    return number

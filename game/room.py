@@ -4,9 +4,8 @@ import random
 import time
 from typing import Any, Callable, Optional, Protocol
 
-import orjson
-
 from game import bots, protocol
+from game.protocol import encode, error_frame
 from game.rules import Match, Refused
 from settings import GameSettings
 
@@ -22,14 +21,6 @@ class Session(Protocol):
         """Send each payload as one frame, in order (together, when the connection can)."""
 
     def close(self, code: int, reason: str) -> None: ...
-
-
-def encode(event: dict) -> bytes:
-    return orjson.dumps(event)
-
-
-def error_frame(code: str, detail: str) -> bytes:
-    return encode({"event": protocol.ERROR, "code": code, "detail": detail})
 
 
 class Room:

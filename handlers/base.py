@@ -5,6 +5,7 @@ from typing import Any, Optional
 import orjson
 import tornado.web
 
+from arena import Arena
 from settings import JWTSettings
 
 JSON = "application/json"
@@ -68,13 +69,9 @@ def read_fields(data: dict, *names: str) -> list[str]:
 class APIHandler(tornado.web.RequestHandler):
     """Base of the JSON endpoints: parses bodies as DRF does and answers every error as JSON."""
 
-    def initialize(self, **services: Any) -> None:
-        for name, service in services.items():
-            setattr(self, name, service)
-
-    @property
-    def arena(self):
-        return self.application.settings["arena"]
+    def initialize(self, arena: Arena) -> None:
+        """Routes hand every handler the services it uses (handlers.routes)."""
+        self.arena = arena
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", JSON)

@@ -21,31 +21,17 @@ from urllib.parse import urlsplit
 import orjson
 import tornado.websocket
 from tornado.ioloop import IOLoop
-from tornado.iostream import StreamClosedError
 
+from arena import Arena
 from auth.errors import AuthFailure, TokenError
 from auth.tokens import Token
 from game import protocol
-from game.room import error_frame
-from handlers import frames
+from game.protocol import error_frame, parse_intent
+from handlers.frames import FrameWriter
 from handlers.auth_failures import refusal
 from handlers.access_log import REDACTED
 
 LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
-
-
-def parse_intent(event: str, message: dict) -> dict:
-    """The intention's fields, checked; raises ValueError saying what is wrong."""
-    if event == protocol.MESSAGE:
-        text = message.get("text")
-        if not isinstance(text, str):
-            raise ValueError("message needs a string text")
-        return {"text": text}
-    tx, ty = message.get("tx"), message.get("ty")
-    for value in (tx, ty):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value or abs(value) == float("inf"):
-            raise ValueError(f"{event} needs finite numbers tx and ty")
-    return {"tx": float(tx), "ty": float(ty)}
 
 
 class RateLimit:
@@ -77,13 +63,13 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     score = 0
     _closed = False
     _pending_output = 0
+    _writer: Optional[FrameWriter] = None
     _auth_timer: Optional[object] = None
     _expiry_timer: Optional[object] = None
     last_heard = 0.0
 
-    @property
-    def arena(self):
-        return self.application.settings["arena"]
+    def initialize(self, arena: Arena) -> None:
+        self.arena = arena
 
     def check_origin(self, origin: str) -> bool:
         host = self.request.headers.get("Host", "")
@@ -94,12 +80,12 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         return any(fnmatch.fnmatchcase(origin, pattern.lower()) for pattern in allowed)
 
     def get_compression_options(self) -> None:
-        return None  # per-message deflate costs CPU per frame and breaks encode-once fan-out
+        return None  # deflate costs CPU per frame, breaks encode-once fan-out, and FrameWriter relies on it off
 
     async def open(self) -> None:
         game = self.arena.settings.game
         self._limit = RateLimit(game.MESSAGE_RATE, game.MESSAGE_BURST)
-        self.application.settings["heartbeat"].watch(self)
+        self.arena.heartbeat.watch(self)
         token = self.get_query_argument("token", None)
         if token:
             self._forget_query_token(token)
@@ -192,26 +178,15 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             self.send(error_frame(protocol.BAD_MESSAGE, f"unknown event {event!r}"))
 
     def send(self, *payloads: bytes) -> None:
-        """Queue text frames; a client that lets GAME_MAX_PENDING_OUTPUT pile up unsent is dropped.
-
-        Tornado's `write_message` wraps every write in a new Task; fanning snapshots out to hundreds
-        of sockets per tick, we frame each payload once (`frames`) and write it to each stream, and
-        frames sent together (welcome + queued) go out in one write.
-        """
+        """Queue text frames (handlers.frames); a client that lets GAME_MAX_PENDING_OUTPUT pile up is dropped."""
         if self._closed or self.ws_connection is None or self.ws_connection.is_closing():
             return
         if self._pending_output > self.arena.settings.game.MAX_PENDING_OUTPUT:
             self.close(protocol.CLOSE_SLOW_CONSUMER, "slow_consumer")
             return
-        frame = frames.text(payloads[0]) if len(payloads) == 1 else b"".join(map(frames.text, payloads))
-        try:
-            written = self.ws_connection.stream.write(frame)
-        except StreamClosedError:
-            return
-        if not written.done():  # the kernel's buffer is full: count what waits in ours
-            size = len(frame)
-            self._pending_output += size
-            written.add_done_callback(lambda _: self._sent(size))
+        if self._writer is None:
+            self._writer = FrameWriter(self.ws_connection)
+        self._pending_output += self._writer.write(payloads, self._sent)
 
     def _sent(self, size: int) -> None:
         self._pending_output -= size
@@ -232,6 +207,6 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         for timer in (self._auth_timer, self._expiry_timer):
             if timer is not None:
                 loop.remove_timeout(timer)
-        self.application.settings["heartbeat"].forget(self)
+        self.arena.heartbeat.forget(self)
         if self.user_id is not None:
             self.arena.game.disconnect(self)

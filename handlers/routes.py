@@ -11,7 +11,7 @@ from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler
 from handlers.stats import StatsHandler
 from handlers.tokens import RevokeAllHandler
-from settings import Settings
+from arena import Arena
 
 STATIC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
 
@@ -26,16 +26,19 @@ TOKEN_PATHS = {
 }
 
 
-def build(settings: Settings) -> list:
+def build(arena: Arena) -> list:
+    """Every route, each handler given the arena it serves (Tornado's `initialize` arguments)."""
+    services = {"arena": arena}
+    token_handlers = ((path, import_string(getattr(arena.settings.jwt, setting))) for path, setting in TOKEN_PATHS.items())
     return [
-        (r"/api/register/", RegisterHandler),
-        (r"/api/health/", HealthHandler),
-        (r"/api/stats/", StatsHandler),
-        *((path, import_string(getattr(settings.jwt, setting))) for path, setting in TOKEN_PATHS.items()),
-        (r"/api/token/revoke-all/", RevokeAllHandler),
-        (r"/api/me/", MeHandler),
-        (r"/api/me/games/", MyGamesHandler),
-        (r"/api/leaderboard/", LeaderboardHandler),
-        (r"/wss/multiplayer/", GameSocketHandler),
+        (r"/api/register/", RegisterHandler, services),
+        (r"/api/health/", HealthHandler, services),
+        (r"/api/stats/", StatsHandler, services),
+        *((path, handler, services) for path, handler in token_handlers),
+        (r"/api/token/revoke-all/", RevokeAllHandler, services),
+        (r"/api/me/", MeHandler, services),
+        (r"/api/me/games/", MyGamesHandler, services),
+        (r"/api/leaderboard/", LeaderboardHandler, services),
+        (r"/wss/multiplayer/", GameSocketHandler, services),
         (r"/()", tornado.web.StaticFileHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),
     ]
