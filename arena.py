@@ -9,12 +9,14 @@ from auth.backend import TokenBackend
 from auth.flush import flush_expired_tokens
 from auth.passwords import PasswordHasher
 from auth.service import TokenService
-from store.database import Store
 from auth.tokens import TokenCodec
 from game import protocol
 from game.game import Game
+from game.results import ResultRecorder
 from handlers.heartbeat import Heartbeat
 from settings import Settings
+from store.database import Store
+from store.journal import ResultJournal
 
 
 class Arena:
@@ -28,7 +30,9 @@ class Arena:
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
         self.authenticator = Authenticator(settings.jwt, self.tokens)
-        self.game = Game(settings.game, store.record_game)
+        results = ResultRecorder(store.record_game, settings.game.RESULT_RETRY_INTERVAL,
+                                 ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
+        self.game = Game(settings.game, results)
         self.tokens.revocation_listeners.append(
             lambda user_id: self.game.close_user(user_id, protocol.CLOSE_UNAUTHORIZED, "token_revoked"))
         self.heartbeat = Heartbeat(settings.game.PING_INTERVAL, settings.game.PING_TIMEOUT,

@@ -52,7 +52,7 @@ def parse_args(argv: list[str]) -> dict:
 
 async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then drain in-flight requests and close everything in order."""
-    store = await connect_store(settings.MONGO_URL, settings.DB, settings.MONGO_TIMEOUT)
+    store = await connect_store(settings)
     arena = Arena(settings, store)
     server = make_app(arena).listen(settings.PORT, settings.HOST, max_body_size=settings.MAX_BODY_SIZE * 16,
                                     xheaders=False)
@@ -64,7 +64,7 @@ async def serve(settings: Settings) -> None:
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_GC_EVERY)
     log.info("Tornado Arena listening on http://%s:%d with store %s", settings.HOST, settings.PORT,
-             describe_store(store.kind, settings.MONGO_URL))
+             describe_store(store, settings.MONGO_URL))
     if settings.SECRET_KEY_GENERATED:
         log.warning("SECRET_KEY is not set: signing tokens with a random key, so tokens will not "
                     "survive a restart")
@@ -77,7 +77,7 @@ async def serve(settings: Settings) -> None:
     server.stop()
     await arena.shutdown()
     await server.close_all_connections()
-    store.close()
+    await store.close()
     log.info("stopped")
 
 

@@ -21,6 +21,7 @@ ASYMMETRIC_ALGORITHMS = (
     "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA",
 )
 ALGORITHMS = HMAC_ALGORITHMS + ASYMMETRIC_ALGORITHMS
+MONGO_DRIVERS = ("motor", "pymongo")
 
 
 class SettingsError(ValueError):
@@ -136,7 +137,9 @@ class Settings:
     PORT: int = 8888
     MONGO_URL: str = ""
     DB: str = "arena"
-    MONGO_TIMEOUT: float = 2.0  # seconds to wait for MongoDB at start and in health checks
+    MONGO_TIMEOUT: float = 2.0  # seconds any MongoDB operation may take (timeoutMS), at start and after
+    MONGO_DRIVER: str = "motor"  # or "pymongo": PyMongo's own AsyncMongoClient (motor's successor)
+    RESULTS_JOURNAL: str = "pending-results"  # directory keeping game results MongoDB has not taken yet
     LOG_LEVEL: str = "info"
     ALLOWED_ORIGINS: tuple[str, ...] = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
     MAX_BODY_SIZE: int = 64 * 1024
@@ -272,6 +275,10 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
     settings = dataclasses.replace(settings, jwt=jwt_settings, game=game_settings, SECRET_KEY_GENERATED=generated)
     if not 0 <= settings.PORT <= 65535:
         raise SettingsError(f"ARENA_PORT: {settings.PORT} is not a TCP port")
+    if settings.MONGO_DRIVER not in MONGO_DRIVERS:
+        raise SettingsError(f"ARENA_MONGO_DRIVER: {settings.MONGO_DRIVER!r} is not one of {', '.join(MONGO_DRIVERS)}")
+    if not 0 < settings.MONGO_TIMEOUT < math.inf:
+        raise SettingsError("ARENA_MONGO_TIMEOUT: must be a positive number of seconds")
     if settings.LOG_LEVEL.upper() not in logging.getLevelNamesMapping():
         raise SettingsError(f"ARENA_LOG_LEVEL: unknown level {settings.LOG_LEVEL!r}")
     return settings

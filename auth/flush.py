@@ -20,11 +20,11 @@ async def flush_expired_tokens(store: Store) -> int:
 
 async def _main() -> int:
     settings = load_settings()
-    store = await connect_store(settings.MONGO_URL, settings.DB, settings.MONGO_TIMEOUT)
+    store = await connect_store(settings)
     try:
         deleted = await flush_expired_tokens(store)
     finally:
-        store.close()
+        await store.close()
     print(f"deleted {deleted} expired token records")
     return 0
 

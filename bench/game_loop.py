@@ -16,7 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import header, percentile  # noqa: E402
 from game.game import Game  # noqa: E402
 from settings import GameSettings  # noqa: E402
+from game.results import ResultRecorder  # noqa: E402
 from store.documents import GameResult  # noqa: E402
+from store.journal import ResultJournal  # noqa: E402
 
 TICK_BUDGET_MS = 1000 / 60
 
@@ -44,7 +46,8 @@ async def record_nothing(result: GameResult) -> None:
 
 def measure(rooms: int, seconds: float) -> dict:
     settings = GameSettings(BOT_FILL_AFTER=0, HITS_TO_KILL=10**9, BOT_HOLD_FIRE=0)
-    game = Game(settings, record_nothing, rng=random.Random(1))
+    recorder = ResultRecorder(record_nothing, 1, ResultJournal("unused: writes never fail here"), deadline=1)
+    game = Game(settings, recorder, rng=random.Random(1))
     for user_id in range(1, 2 * rooms + 1):  # scores 1000 apart: no score match, bot fill only
         game.connect(CountingSession(user_id))
     game.run_matchmaking()

@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Awaitable, Callable, Optional
+from typing import Callable, Optional
 
 from game import protocol
 from game.loop import FixedTimestepLoop
@@ -28,7 +28,7 @@ BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
 class Game:
     """Sessions, the matchmaking queue, running rooms and their results."""
 
-    def __init__(self, settings: GameSettings, record_result: Callable[[GameResult], Awaitable[None]],
+    def __init__(self, settings: GameSettings, results: ResultRecorder,
                  rng: Optional[random.Random] = None, clock: Callable[[], float] = time.monotonic):
         self.settings = settings
         self.rng = rng or random.Random()
@@ -37,7 +37,7 @@ class Game:
         self.seats: dict[UserId, Room] = {}
         self.rooms: dict[str, Room] = {}
         self.matchmaker = Matchmaker(settings)
-        self.results = ResultRecorder(record_result, settings.RESULT_RETRY_INTERVAL)
+        self.results = results
         self.loop = FixedTimestepLoop(settings.TICK_RATE, self.step, clock)
         self.ticks_per_snapshot = max(1, round(settings.TICK_RATE / settings.SNAPSHOT_RATE))
         self.ticks_per_match = max(1, round(settings.TICK_RATE * settings.MATCH_INTERVAL))
@@ -46,6 +46,7 @@ class Game:
 
     def start(self) -> None:
         self.loop.start()
+        self.results.start()
 
     def stats(self, ticks: int) -> dict:
         """What an operator watches: rooms, sessions, the queue, and the last `ticks` tick durations."""

@@ -9,6 +9,7 @@ import orjson
 
 # Close codes.
 CLOSE_GOING_AWAY = 1001  # server shutdown
+CLOSE_TRY_AGAIN_LATER = 1013  # MongoDB did not answer while the token was checked
 CLOSE_TOO_BIG = 1009  # a frame over GAME_MAX_MESSAGE_SIZE (Tornado closes with it)
 CLOSE_UNAUTHORIZED = 4001  # no token, a bad token, a revoked token or user
 CLOSE_REPLACED = 4002  # the same user connected again elsewhere
@@ -42,6 +43,7 @@ BAD_MESSAGE = "bad_message"
 COOLDOWN = "cooldown"
 DEAD = "dead"
 NOT_IN_GAME = "not_in_game"
+STORE_UNAVAILABLE = "store_unavailable"  # also the reason of a 1013 close
 
 
 def encode(event: dict) -> bytes:

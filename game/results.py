@@ -1,22 +1,37 @@
-"""Game results reach MongoDB exactly once: kept in memory and retried until written."""
+"""Game results reach MongoDB exactly once: retried until written, kept on disk while they wait."""
 
 import asyncio
 import logging
 from typing import Awaitable, Callable, Optional
 
 from store.documents import GameResult
+from store.journal import ResultJournal
 
 log = logging.getLogger("arena.results")
 
 
 class ResultRecorder:
-    """Writes results with an idempotent `write`; a failed write stays pending and is retried."""
+    """Writes results with an idempotent `write`; a failed write is journaled and retried.
 
-    def __init__(self, write: Callable[[GameResult], Awaitable[None]], retry_interval: float):
+    Results journaled by an earlier run (one that stopped while MongoDB was away) are submitted again
+    at `start`.
+    """
+
+    def __init__(self, write: Callable[[GameResult], Awaitable[None]], retry_interval: float,
+                 journal: ResultJournal, deadline: float):
         self.write = write
         self.retry_interval = retry_interval
+        self.journal = journal
+        self.deadline = deadline  # how long the last attempt at shutdown may take
         self.pending: list[GameResult] = []
+        self._journaled: set[str] = set()
         self._task: Optional[asyncio.Task] = None
+
+    def start(self) -> None:
+        for result in self.journal.load():
+            log.info("retrying game result %s kept from an earlier run", result.id)
+            self._journaled.add(result.id)
+            self.submit(result)
 
     def submit(self, result: GameResult) -> None:
         self.pending.append(result)
@@ -30,9 +45,18 @@ class ResultRecorder:
                 await self.write(result)
             except Exception:
                 log.warning("could not write result of game %s; will retry", result.id, exc_info=True)
+                self._keep(result)
             else:
                 self.pending.remove(result)
+                if result.id in self._journaled:
+                    self._journaled.discard(result.id)
+                    self.journal.discard(result.id)
         return not self.pending
+
+    def _keep(self, result: GameResult) -> None:
+        if result.id not in self._journaled:
+            self.journal.save(result)
+            self._journaled.add(result.id)
 
     async def _write_until_done(self) -> None:
         while not await self.flush():
@@ -44,9 +68,15 @@ class ResultRecorder:
             await asyncio.shield(self._task)
 
     async def close(self) -> None:
-        """At shutdown: one last attempt for what is pending, then stop retrying."""
+        """At shutdown: one last attempt, bounded; what is still pending stays journaled for the next start."""
         if self._task is not None:
             self._task.cancel()
-        await self.flush()
-        if self.pending:
-            log.error("%d game results could not be written before shutdown", len(self.pending))
+        try:
+            async with asyncio.timeout(self.deadline):
+                await self.flush()
+        except TimeoutError:
+            pass
+        for result in self.pending:
+            self._keep(result)
+            log.error("game result %s not written (score changes %s); kept in %s for the next start",
+                      result.id, dict(result.score_changes), self.journal.directory)

@@ -18,13 +18,13 @@ class RegisterHandler(APIHandler):
 
 
 class HealthHandler(APIHandler):
-    """`GET /api/health/`: 200 when MongoDB answers in time, else 503 "degraded"."""
+    """`GET /api/health/`: 200 when MongoDB answers in time, else 503 "degraded" with the store "unavailable"."""
 
     async def get(self):
         store = self.arena.store
         try:
             await store.ping()
         except StoreUnavailable:
-            self.write_json({"status": "degraded", "store": store.kind}, status=503)
+            self.write_json({"status": "degraded", "store": "unavailable", "driver": store.driver}, status=503)
         else:
-            self.write_json({"status": "ok", "store": store.kind})
+            self.write_json({"status": "ok", "store": store.kind, "driver": store.driver})

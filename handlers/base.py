@@ -1,5 +1,6 @@
 """The JSON API's common ground: DRF-style body parsing and field errors, JSON errors, never HTML."""
 
+import logging
 from typing import Any, Optional
 
 import orjson
@@ -7,8 +8,11 @@ import tornado.web
 
 from arena import Arena
 from settings import JWTSettings
+from store.database import StoreUnavailable
 
+log = logging.getLogger("arena.api")
 JSON = "application/json"
+UNAVAILABLE = {"detail": "Service temporarily unavailable."}
 PARSED_MEDIA_TYPES = (JSON, "application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -126,6 +130,9 @@ class APIHandler(tornado.web.RequestHandler):
             for name, value in exc.headers.items():
                 self.set_header(name, value)
             body = exc.body
+        elif isinstance(exc, StoreUnavailable):
+            self.set_status(503)
+            body = UNAVAILABLE
         elif status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
             body = {"detail": f'Method "{self.request.method}" not allowed.'}
@@ -141,6 +148,9 @@ class APIHandler(tornado.web.RequestHandler):
     def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, APIError):
             return  # an answer, not a fault
+        if isinstance(value, StoreUnavailable):
+            log.warning("%s %s answered 503: %s", self.request.method, self.request.path, value)
+            return
         super().log_exception(typ, value, tb)
 
 

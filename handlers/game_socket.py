@@ -28,6 +28,7 @@ from auth.tokens import Token
 from game import protocol
 from game.protocol import error_frame, parse_intent
 from handlers.frames import FrameWriter
+from store.database import StoreUnavailable
 from handlers.auth_failures import refusal
 from handlers.access_log import REDACTED
 
@@ -118,6 +119,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             refused = refusal(exc)
             self.close(refused.close_code, refused.close_reason)
             return
+        except StoreUnavailable:
+            self.close(protocol.CLOSE_TRY_AGAIN_LATER, protocol.STORE_UNAVAILABLE)
+            return
         if self._closed:
             return
         self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
@@ -140,6 +144,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
                 raise TokenError("Token is for another user")
         except AuthFailure as exc:
             self.send(error_frame(refusal(exc).close_reason, exc.detail))
+            return
+        except StoreUnavailable:
+            self.send(error_frame(protocol.STORE_UNAVAILABLE, "the token could not be checked now; send it again"))
             return
         self._follow_expiry(token)
         self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))

@@ -1,9 +1,16 @@
-"""Connecting to MongoDB, or to the embedded store when no URL is given; the client is the only choice."""
+"""Connecting to MongoDB with the chosen driver, or to the embedded store when no URL is given.
+
+The client is the only thing that differs between backends: motor's `AsyncIOMotorClient` (the
+default; MongoDB ends its critical fixes on 2027-05-14) or PyMongo's own `AsyncMongoClient`, both
+with every operation bounded by ARENA_MONGO_TIMEOUT.
+"""
 
 import re
+from typing import Any, Optional
 
 from pymongo.errors import PyMongoError
 
+from settings import Settings
 from store.database import Store, StoreUnavailable
 from store.embedded import EmbeddedClient
 
@@ -13,30 +20,42 @@ def mask_url(url: str) -> str:
     return re.sub(r"(//[^:/@]+:)[^@]*@", r"\1***@", url)
 
 
-async def connect_store(mongo_url: str, db_name: str, timeout: float) -> Store:
-    """Connect to MongoDB at `mongo_url`, or to the embedded in-memory store when it is empty.
+def mongo_client(url: str, driver: str, timeout: float) -> Any:
+    """A client whose every operation, connection and server selection gives up after `timeout` seconds."""
+    milliseconds = max(1, int(timeout * 1000))
+    options = {"tz_aware": True, "timeoutMS": milliseconds, "serverSelectionTimeoutMS": milliseconds,
+               "connectTimeoutMS": milliseconds, "socketTimeoutMS": milliseconds}
+    if driver == "pymongo":
+        from pymongo import AsyncMongoClient
+
+        return AsyncMongoClient(url, **options)
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    return AsyncIOMotorClient(url, **options)
+
+
+async def connect_store(settings: Settings, db_name: Optional[str] = None) -> Store:
+    """Connect to MongoDB at MONGO_URL, or to the embedded in-memory store when it is empty.
 
     A given URL that does not answer raises StoreUnavailable: never a silent fallback to memory.
     """
-    if mongo_url:
-        from motor.motor_asyncio import AsyncIOMotorClient
-
-        client = AsyncIOMotorClient(mongo_url, tz_aware=True,
-                                    serverSelectionTimeoutMS=int(timeout * 1000))
-        store = Store(client, db_name, "mongodb", timeout)
+    url, timeout = settings.MONGO_URL, settings.MONGO_TIMEOUT
+    if url:
+        store = Store(mongo_client(url, settings.MONGO_DRIVER, timeout), db_name or settings.DB, "mongodb",
+                      settings.MONGO_DRIVER, timeout)
     else:
-        store = Store(EmbeddedClient(), db_name, "embedded", timeout)
+        store = Store(EmbeddedClient(), db_name or settings.DB, "embedded", "embedded", timeout)
     try:
         await store.ping()
         await store.create_indexes()
     except (StoreUnavailable, PyMongoError) as exc:
-        store.close()
-        raise StoreUnavailable(f"cannot use MongoDB at {mask_url(mongo_url)}: {exc}") from exc
+        await store.close()
+        raise StoreUnavailable(f"cannot use MongoDB at {mask_url(url)}: {exc}") from exc
     return store
 
 
-def describe_store(store_kind: str, mongo_url: str) -> str:
-    if store_kind == "mongodb":
-        return mask_url(mongo_url)
+def describe_store(store: Store, mongo_url: str) -> str:
+    """The store as the start-up line names it."""
+    if store.kind == "mongodb":
+        return f"{mask_url(mongo_url)} (driver {store.driver})"
     return "embedded (in-memory, data is lost on exit)"
-

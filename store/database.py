@@ -5,12 +5,14 @@ and with the embedded store (store.embedded), so the backend is a choice of clie
 """
 
 import asyncio
+import functools
+import inspect
 import unicodedata
 from datetime import datetime
 from typing import Any, Optional
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from store.documents import GameResult, UserId, utcnow
 
@@ -20,7 +22,7 @@ PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined
 
 
 class StoreUnavailable(RuntimeError):
-    """MongoDB did not answer in time."""
+    """MongoDB did not answer in time or cannot be reached: the caller answers 503, nothing is half-done."""
 
 
 class UsernameTaken(ValueError):
@@ -32,12 +34,33 @@ def username_key(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold()
 
 
+def bounded(query):
+    """Give a query ARENA_MONGO_TIMEOUT in all, and report a MongoDB that does not answer as StoreUnavailable.
+
+    The driver's own timeoutMS bounds each operation; this bounds the whole query (several operations,
+    or a driver stuck where timeoutMS does not reach), so no caller ever waits longer.
+    """
+    @functools.wraps(query)
+    async def run(self: "Store", *args: Any, **kwargs: Any) -> Any:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await query(self, *args, **kwargs)
+        except TimeoutError as exc:
+            raise StoreUnavailable("MongoDB did not answer in time") from exc
+        except PyMongoError as exc:
+            if isinstance(exc, ConnectionFailure) or exc.timeout:
+                raise StoreUnavailable(f"MongoDB is unavailable: {exc}") from exc
+            raise
+    return run
+
+
 class Store:
     """Collections and queries of Tornado Arena; built by `store.connection.connect_store`."""
 
-    def __init__(self, client: Any, db_name: str, kind: str, timeout: float):
+    def __init__(self, client: Any, db_name: str, kind: str, driver: str, timeout: float):
         self.client = client
-        self.kind = kind
+        self.kind = kind  # "mongodb" or "embedded"
+        self.driver = driver  # "motor", "pymongo" or "embedded"
         self.timeout = timeout
         db = client[db_name]
         self.db = db
@@ -48,13 +71,12 @@ class Store:
         self.token_families = db["token_families"]
         self.games = db["games"]
 
+    @bounded
     async def ping(self) -> None:
         """Raise StoreUnavailable unless MongoDB answers within the timeout."""
-        try:
-            await asyncio.wait_for(self.db.command("ping"), self.timeout)
-        except (asyncio.TimeoutError, PyMongoError) as exc:
-            raise StoreUnavailable(f"MongoDB did not answer: {exc or 'timeout'}") from exc
+        await self.db.command("ping")
 
+    @bounded
     async def create_indexes(self) -> None:
         await self.users.create_index("username_key", unique=True)
         await self.users.create_index("id", unique=True)
@@ -65,8 +87,15 @@ class Store:
         await self.outstanding_tokens.create_index("family")
         await self.games.create_index([("players.id", ASCENDING), ("ended_at", DESCENDING)])
 
-    def close(self) -> None:
-        self.client.close()
+    async def close(self) -> None:
+        """Close the client (motor closes at once; PyMongo's async client awaits, bounded like a query)."""
+        closing = self.client.close()
+        if inspect.isawaitable(closing):
+            try:
+                async with asyncio.timeout(self.timeout):
+                    await closing
+            except TimeoutError:
+                pass
 
     # Users
 
@@ -76,6 +105,7 @@ class Store:
             return_document=ReturnDocument.AFTER)
         return counter["value"]
 
+    @bounded
     async def create_user(self, username: str, password_hash: str, **fields: Any) -> dict:
         """Insert a new user; raises UsernameTaken. The document is complete or absent."""
         key = username_key(username)
@@ -98,28 +128,35 @@ class Store:
             raise UsernameTaken(username) from None
         return user
 
+    @bounded
     async def find_user_by_username(self, username: str) -> Optional[dict]:
         return await self.users.find_one({"username_key": username_key(username)})
 
+    @bounded
     async def find_user(self, user_id: UserId) -> Optional[dict]:
         return await self.users.find_one({"id": user_id})
 
+    @bounded
     async def update_user(self, user_id: UserId, **fields: Any) -> None:
         await self.users.update_one({"id": user_id}, {"$set": fields})
 
+    @bounded
     async def update_password_hash(self, user_id: UserId, old_hash: str, new_hash: str) -> None:
         """Replace a hash only if it is still the one verified (a concurrent change wins)."""
         await self.users.update_one({"id": user_id, "password": old_hash}, {"$set": {"password": new_hash}})
 
+    @bounded
     async def leaderboard(self, limit: int) -> list[dict]:
         cursor = self.users.find({"is_active": True}, PUBLIC_USER_FIELDS)
         return [user async for user in cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(limit)]
 
     # Token records
 
+    @bounded
     async def add_outstanding_token(self, record: dict) -> None:
         await self.outstanding_tokens.insert_one(record)
 
+    @bounded
     async def blacklist(self, jti: str, user_id: UserId, expires_at: datetime, reason: str) -> bool:
         """Blacklist a jti atomically; False when it already was (the caller lost a race or replayed)."""
         try:
@@ -130,25 +167,30 @@ class Store:
             return False
         return True
 
+    @bounded
     async def blacklist_reason(self, jti: str) -> Optional[str]:
         record = await self.blacklisted_tokens.find_one({"_id": jti}, {"reason": 1})
         return record and record["reason"]
 
+    @bounded
     async def revoke_family(self, family: str, user_id: UserId, expires_at: datetime) -> None:
         await self.token_families.update_one(
             {"_id": family},
             {"$set": {"user_id": user_id, "revoked_at": utcnow()}, "$max": {"expires_at": expires_at}},
             upsert=True)
 
+    @bounded
     async def is_family_revoked(self, family: str) -> bool:
         return await self.token_families.find_one({"_id": family}, {"_id": 1}) is not None
 
+    @bounded
     async def revoke_user_tokens(self, user_id: UserId, now: float) -> None:
         """Mark every token issued to the user before `now` invalid and blacklist their refresh tokens."""
         await self.users.update_one({"id": user_id}, {"$set": {"tokens_valid_after": now}})
         async for record in self.outstanding_tokens.find({"user_id": user_id}, {"expires_at": 1}):
             await self.blacklist(record["_id"], user_id, record["expires_at"], "revoked")
 
+    @bounded
     async def delete_expired_tokens(self, now: datetime) -> int:
         """What MongoDB's TTL monitor does by itself; the embedded store needs it done."""
         deleted = 0
@@ -159,6 +201,7 @@ class Store:
 
     # Games
 
+    @bounded
     async def record_game(self, result: GameResult) -> None:
         """Write a game result exactly once, however often it is retried.
 
@@ -175,6 +218,7 @@ class Store:
                 {"$inc": {"score": change},
                  "$push": {"applied_games": {"$each": [result.id], "$slice": -RECENT_GAMES_KEPT}}})
 
+    @bounded
     async def recent_games(self, user_id: UserId, limit: int) -> list[GameResult]:
         cursor = self.games.find({"players.id": user_id})
         return [GameResult.from_document(game) async for game in cursor.sort("ended_at", DESCENDING).limit(limit)]

@@ -16,6 +16,7 @@ from settings import load_settings
 from tests.client import ApiClient
 
 FAST_PASSWORDS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+BACKEND_VARIABLES = ("MONGO_URL", "ARENA_MONGO_DRIVER")  # the suite runs on whichever backend these name
 TEST_ENV = {"SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs512-" * 2}
 
 
@@ -30,21 +31,22 @@ def jwt_overrides():
 
 
 @pytest.fixture
-def settings(request, jwt_overrides):
+def settings(request, jwt_overrides, tmp_path):
     marker = request.node.get_closest_marker("settings")
     overrides = dict(marker.kwargs) if marker else {}
     overrides["jwt"] = {**overrides.get("jwt", {}), **jwt_overrides}
-    env = {**TEST_ENV, **({"MONGO_URL": os.environ["MONGO_URL"]} if os.environ.get("MONGO_URL") else {})}
-    return load_settings(env, **{**FAST_PASSWORDS, **overrides})
+    env = {**TEST_ENV, **{name: os.environ[name] for name in BACKEND_VARIABLES if os.environ.get(name)}}
+    journal = str(tmp_path / "pending-results")
+    return load_settings(env, **{**FAST_PASSWORDS, "RESULTS_JOURNAL": journal, **overrides})
 
 
 @pytest.fixture
 def store(io_loop, settings):
     db_name = f"arena_test_{uuid.uuid4().hex[:12]}"
-    store = io_loop.run_sync(lambda: connect_store(settings.MONGO_URL, db_name, settings.MONGO_TIMEOUT))
+    store = io_loop.run_sync(lambda: connect_store(settings, db_name))
     yield store
     io_loop.run_sync(lambda: store.client.drop_database(db_name))
-    store.close()
+    io_loop.run_sync(store.close)
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ import orjson
 import pytest
 
 from game.game import Game
+from game.results import ResultRecorder
 from settings import GameSettings
 from store.documents import GameResult
+from store.journal import ResultJournal
 
 
 class RecordingSession:
@@ -33,7 +35,8 @@ def make_game(results: list[GameResult], **settings) -> Game:
     async def write(result: GameResult) -> None:
         results.append(result)
 
-    return Game(GameSettings(**settings), write, rng=random.Random(3))
+    recorder = ResultRecorder(write, 1, ResultJournal("unused: writes never fail here"), deadline=1)
+    return Game(GameSettings(**settings), recorder, rng=random.Random(3))
 
 
 @pytest.mark.gen_test
