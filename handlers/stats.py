@@ -1,4 +1,4 @@
-"""`GET /api/stats/?ticks=N`: what an operator watches — rooms, players, and recent tick durations."""
+"""`GET /api/stats/?ticks=N`: what an operator watches — rooms, players, recent tick durations, requests."""
 
 from handlers.base import APIHandler
 
@@ -9,4 +9,4 @@ class StatsHandler(APIHandler):
     def get(self):
         raw = self.get_query_argument("ticks", "600")
         count = int(raw) if raw.isdigit() and int(raw) > 0 else 600
-        self.write_json(self.arena.game.stats(count))
+        self.write_json({**self.arena.game.stats(count), "requests": self.arena.requests_in_flight})

@@ -406,6 +406,7 @@ async def test_stats_show_rooms_players_and_tick_times(api, base_url):
     stats = (await api.get("/api/stats/?ticks=5")).json
     assert (stats["rooms"], stats["sessions"], stats["queued"]) == (1, 1, 0)
     assert stats["tick"] >= first + 10 and stats["tick_ms"]["count"] == 5
+    assert stats["requests"] == 1  # this one
     assert 0 < stats["tick_ms"]["p50"] <= stats["tick_ms"]["p99"] <= stats["tick_ms"]["max"]
 
 
