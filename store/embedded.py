@@ -5,12 +5,16 @@ indexed field costs the same with ten users or a million — mongomock scans eve
 query and insert, on the IOLoop (see BENCHMARKS.md). Semantics follow MongoDB for what is used:
 equality (arrays match any element, dotted paths reach into arrays of documents), `$ne`, `$lt`,
 `$lte`, `$gt`, `$gte`, `$in`; updates `$set`, `$inc`, `$max`, `$push` (with `$each`/`$slice`); unique
-indexes raising DuplicateKeyError; inclusion and exclusion projections; sort and limit. Anything else
-raises NotImplementedError rather than silently differing. TTL indexes are accepted but not enforced:
-the server deletes expired records itself (auth.flush).
+indexes raising DuplicateKeyError; inclusion and exclusion projections of top-level fields; sort by
+scalar fields and limit; datetimes kept at BSON's millisecond precision and tuples stored as arrays.
+Anything else (partial, sparse, collation or unique compound indexes, `unique` added to an existing
+index, dotted projections, sorting by an array) raises NotImplementedError naming it, rather than
+silently differing. TTL indexes are accepted but not enforced: the server deletes expired records
+itself (auth.flush).
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Iterator, Optional
 
 from bson import ObjectId
@@ -23,12 +27,18 @@ _COMPARISONS = {
 }
 
 
+_INDEX_OPTIONS = {"expireAfterSeconds", "name", "background"}  # accepted; others are not emulated
+
+
 def _copy(value: Any) -> Any:
-    """A deep copy of plain document data (dicts, lists, scalars): callers never share our objects."""
+    """A deep copy of document data as BSON would give it back: callers never share our objects,
+    datetimes lose what is finer than a millisecond, tuples become lists."""
     if isinstance(value, dict):
         return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return [_copy(item) for item in value]
+    if isinstance(value, datetime) and value.microsecond % 1000:
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
     return value
 
 
@@ -79,19 +89,24 @@ def matches(document: dict, query: dict) -> bool:
 
 
 def _project(document: dict, projection: Optional[dict]) -> dict:
+    """MongoDB's projection of top-level fields: inclusion (`_id` unless excluded) or exclusion."""
     if not projection:
         return _copy(document)
-    included = {field for field, flag in projection.items() if flag and field != "_id"}
-    if included:
-        result = {field: _copy(document[field]) for field in included if field in document}
-        if projection.get("_id", 1) and "_id" in document:
-            result["_id"] = document["_id"]
-        return result
+    dotted = [field for field in projection if "." in field]
+    if dotted:
+        raise NotImplementedError(f"the embedded store does not support dotted projections ({dotted[0]})")
+    others = {bool(flag) for field, flag in projection.items() if field != "_id"}
+    if others == {True, False}:
+        raise OperationFailure("Cannot mix inclusion and exclusion in a projection", 31254)
+    inclusion = others == {True} or (not others and bool(projection.get("_id")))
+    if inclusion:
+        return {field: _copy(value) for field, value in document.items()
+                if (projection.get("_id", 1) if field == "_id" else field in projection)}
     return {field: _copy(value) for field, value in document.items() if projection.get(field, 1)}
 
 
 def _apply_update(document: dict, update: dict, inserting: bool) -> None:
-    for operator, fields in update.items():
+    for operator, fields in _copy(update).items():
         for field, operand in fields.items():
             if "." in field:
                 raise NotImplementedError("the embedded store updates top-level fields only")
@@ -191,6 +206,8 @@ class Cursor:
         for field, direction in reversed(self._sort):
             def sort_key(document, field=field):
                 found = _values(document, field)
+                if len(found) > 1 or (found and isinstance(found[0], list)):
+                    raise NotImplementedError(f"the embedded store does not sort by an array ({field})")
                 value = found[0] if found else None
                 return (value is not None, value if value is not None else 0)
             documents.sort(key=sort_key, reverse=direction < 0)
@@ -234,7 +251,7 @@ class Collection:
         return list(self._documents.values()), query
 
     def _matching(self, query: Optional[dict]) -> Iterator[dict]:
-        candidates, rest = self._candidates(query or {})
+        candidates, rest = self._candidates(_copy(query or {}))  # values as BSON would send them
         return (document for document in candidates if matches(document, rest))
 
     def _first(self, query: Optional[dict]) -> Optional[dict]:
@@ -259,8 +276,16 @@ class Collection:
     async def create_index(self, keys: Any, unique: bool = False, **options: Any) -> str:
         fields = [keys] if isinstance(keys, str) else [field for field, _ in keys]
         name = "_".join(f"{field}_1" for field in fields)
+        unsupported = sorted(set(options) - _INDEX_OPTIONS)
+        if unsupported:
+            raise NotImplementedError(f"the embedded store does not support {unsupported[0]} indexes")
+        if unique and len(fields) > 1:
+            raise NotImplementedError("the embedded store does not support unique compound indexes")
+        existing = self._indexes.get(fields[0])
+        if existing is not None and unique and not existing.unique:
+            raise NotImplementedError(f"the embedded store cannot add unique to the existing index on {fields[0]}")
         # A compound index serves equality on its first field, as MongoDB's index prefixes do.
-        if fields[0] not in self._indexes and (len(fields) == 1 or not unique):
+        if existing is None:
             index = Index(fields[0], unique)
             for document in self._documents.values():
                 index.check(document, document["_id"])

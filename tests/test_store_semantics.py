@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from pymongo import DESCENDING, ReturnDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 gen_test = pytest.mark.gen_test
 
@@ -74,3 +74,69 @@ async def test_projection_sort_limit_and_range_delete(scratch):
     returned = await scratch.find_one({"n": 4})
     returned["n"] = 99  # what a caller changes is its own copy
     assert await scratch.count_documents({"n": 4}) == 1
+
+
+@gen_test
+async def test_projections_return_what_mongodb_returns(scratch):
+    await scratch.insert_one({"_id": "a", "x": 1, "y": 2})
+    assert await scratch.find_one({"_id": "a"}, {"_id": 1}) == {"_id": "a"}
+    assert await scratch.find_one({"_id": "a"}, {"_id": 0}) == {"x": 1, "y": 2}
+    assert await scratch.find_one({"_id": "a"}, {"x": 1}) == {"_id": "a", "x": 1}
+    assert await scratch.find_one({"_id": "a"}, {"x": 1, "_id": 0}) == {"x": 1}
+    assert await scratch.find_one({"_id": "a"}, {"x": 0}) == {"_id": "a", "y": 2}
+
+
+@gen_test
+async def test_datetimes_come_back_at_millisecond_precision_in_utc(scratch):
+    moment = datetime(2026, 11, 28, 3, 4, 5, 123456, tzinfo=timezone.utc)
+    await scratch.insert_one({"_id": "t", "at": moment, "pair": (1, 2)})
+    stored = await scratch.find_one({"_id": "t"})
+    assert stored["at"] == moment.replace(microsecond=123000) and stored["at"].utcoffset() == timedelta(0)
+    assert stored["pair"] == [1, 2]
+    assert await scratch.count_documents({"at": moment}) == 1  # the query value is truncated the same way
+
+
+async def honoured_or_refused(store, operation, named: str) -> None:
+    """MongoDB does it; the embedded store, which does not emulate it, says so instead of differing."""
+    if store.kind == "embedded":
+        with pytest.raises(NotImplementedError, match=named):
+            await operation()
+    else:
+        await operation()
+
+
+@pytest.mark.parametrize("keys, options, named", [
+    ("a", {"partialFilterExpression": {"a": {"$gt": 1}}}, "partialFilterExpression"),
+    ("a", {"sparse": True}, "sparse"),
+    ("a", {"collation": {"locale": "en", "strength": 2}}, "collation"),
+    ([("a", 1), ("b", 1)], {"unique": True}, "unique compound"),
+])
+@gen_test
+async def test_index_options_the_embedded_store_does_not_emulate(store, scratch, keys, options, named):
+    await honoured_or_refused(store, lambda: scratch.create_index(keys, **options), named)
+
+
+@gen_test
+async def test_unique_added_to_an_existing_index_is_refused(store, scratch):
+    await scratch.create_index("a")
+    if store.kind == "embedded":
+        with pytest.raises(NotImplementedError, match="unique"):
+            await scratch.create_index("a", unique=True)
+    else:
+        with pytest.raises(OperationFailure):  # MongoDB: an index on these keys exists with other options
+            await scratch.create_index("a", unique=True)
+
+
+@gen_test
+async def test_dotted_projections_and_sorting_by_arrays(store, scratch):
+    await scratch.insert_one({"_id": "g", "players": [{"id": 2}, {"id": 1}], "meta": {"n": 1, "m": 2}})
+    await scratch.insert_one({"_id": "h", "players": [{"id": 3}], "meta": {"n": 2, "m": 3}})
+
+    async def dotted():
+        assert await scratch.find_one({"_id": "g"}, {"meta.n": 1}) == {"_id": "g", "meta": {"n": 1}}
+
+    async def by_array():
+        assert [doc["_id"] async for doc in scratch.find({}).sort("players.id", 1)] == ["g", "h"]
+
+    await honoured_or_refused(store, dotted, "dotted projections")
+    await honoured_or_refused(store, by_array, "sort by an array")
