@@ -1,6 +1,7 @@
 """The services one server process runs, built once and shared by every handler."""
 
 import asyncio
+from typing import Optional
 
 from tornado.ioloop import PeriodicCallback
 
@@ -16,6 +17,7 @@ from game.results import ResultRecorder
 from handlers.heartbeat import Heartbeat
 from settings import Settings
 from store.database import Store
+from store.documents import UserId
 from store.journal import ResultJournal
 
 
@@ -33,14 +35,19 @@ class Arena:
         results = ResultRecorder(store.record_game, settings.game.RESULT_RETRY_INTERVAL,
                                  ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
         self.game = Game(settings.game, results)
-        self.tokens.revocation_listeners.append(
-            lambda user_id: self.game.close_user(user_id, protocol.CLOSE_UNAUTHORIZED, "token_revoked"))
+        self.tokens.revocation_listeners.append(self._close_revoked)
         self.heartbeat = Heartbeat(settings.game.PING_INTERVAL, settings.game.PING_TIMEOUT,
                                    lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout"))
         self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)
         self.requests_in_flight = 0
         self._idle = asyncio.Event()
         self._idle.set()
+
+    def _close_revoked(self, user_id: UserId, family: Optional[str]) -> None:
+        """A user's tokens (or one login's, `family`) were revoked: their live socket closes with 4001."""
+        session = self.game.sessions.get(user_id)
+        if session is not None and (family is None or getattr(session, "token_family", None) == family):
+            session.close(protocol.CLOSE_UNAUTHORIZED, "token_revoked")
 
     def start(self) -> None:
         """Start the background work: the game loop, and expiring token records in the embedded store."""

@@ -50,9 +50,10 @@ class Authenticator:
         if raw is None:
             return None
         token = await self.validated_token(raw)
-        if self.stateless:
-            return self.token_user_class(token, self.tokens.codec.user_id(token)), token
         try:
+            if self.stateless:
+                await self.tokens.check_revoked_statelessly(token)
+                return self.token_user_class(token, self.tokens.codec.user_id(token)), token
             return await self.tokens.user_for_token(token), token
         except TokenError as exc:
             raise InvalidToken([{"token_class": type(token).__name__, "token_type": token.token_type,

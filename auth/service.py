@@ -13,7 +13,10 @@ from auth.errors import (
 )
 from auth.imports import import_string
 from auth.passwords import PasswordHasher
-from auth.tokens import FAMILY_CLAIM, RefreshToken, SlidingToken, Token, TokenCodec, UntypedToken
+from auth.revocations import RevocationCache
+from auth.tokens import (
+    FAMILY_CLAIM, GENERATION_CLAIM, RefreshToken, SlidingToken, Token, TokenCodec, UntypedToken,
+)
 from auth.users import check_credentials, record_login
 from settings import JWTSettings
 from store.database import Store
@@ -28,6 +31,12 @@ def default_user_authentication_rule(user: Optional[dict], settings: JWTSettings
 def password_digest(password_hash: str) -> str:
     """The REVOKE_TOKEN_CLAIM value: SHA-256 of the stored hash, so a password change voids tokens."""
     return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+def issued_generation(token: Token) -> int:
+    """The user's token generation the token was issued in; 0 without the claim, -1 (always revoked) if bad."""
+    generation = token.get(GENERATION_CLAIM, 0)
+    return generation if isinstance(generation, int) and not isinstance(generation, bool) else -1
 
 
 def expires_at(token: Token) -> datetime:
@@ -52,12 +61,15 @@ class TokenService:
         if reuse is None:
             reuse = settings.ROTATE_REFRESH_TOKENS and settings.BLACKLIST_AFTER_ROTATION
         self.reuse_detection = bool(reuse) and self.blacklist_enabled
-        self.revocation_listeners: list[Callable[[UserId], None]] = []
+        # Told (user id, family) when tokens are revoked; family None means every token of the user.
+        self.revocation_listeners: list[Callable[[UserId, Optional[str]], None]] = []
+        self.revocations = RevocationCache(store)
 
     # Issuing
 
     def _user_claims(self, user: dict, extra_claims: Mapping[str, Any]) -> dict:
         claims = dict(self.claims_hook(user)) if self.claims_hook else {}
+        claims[GENERATION_CLAIM] = user.get("token_generation", 0)
         if self.settings.CHECK_REVOKE_TOKEN:
             claims[self.settings.REVOKE_TOKEN_CLAIM] = password_digest(user["password"])
         claims.update(extra_claims)
@@ -114,22 +126,37 @@ class TokenService:
         reason = await self.store.blacklist_reason(token.get(self.codec.jti_claim))
         if reason == "rotated" and self.reuse_detection:
             await self.revoke_family(token)
+        if reason:
+            raise BlacklistedToken()
+        await self.check_family(token)
+
+    async def check_family(self, token: Token) -> None:
+        """Raise "Token is blacklisted" when the token's family (its login) was logged out or reused.
+
+        Access tokens carry their refresh token's family, so they die with it, not only at expiry.
+        """
         family = token.get(FAMILY_CLAIM)
-        if reason or (family and self.reuse_detection and await self.store.is_family_revoked(family)):
+        if self.blacklist_enabled and family and await self.store.is_family_revoked(family):
             raise BlacklistedToken()
 
     async def revoke_family(self, token: Token) -> None:
+        """Revoke the token's family, and tell the listeners (live sockets of that login close)."""
         family = token.get(FAMILY_CLAIM)
         if family:
             user_id = self.codec.user_id(token)
             expiry = datetime.fromtimestamp(self.clock() + self.settings.REFRESH_TOKEN_LIFETIME.total_seconds(),
                                             timezone.utc)
             await self.store.revoke_family(family, user_id, expiry)
+            self._notify_revoked(user_id, family)
 
     def is_revoked(self, user: dict, token: Token) -> bool:
-        """Issued before the user's last revoke-all (deactivation or "log out everywhere")."""
-        valid_after = user.get("tokens_valid_after")
-        return valid_after is not None and token.get("iat", 0) < valid_after
+        """Issued before the user's last revoke-all ("log out everywhere", a password change).
+
+        Compared by generation, not by time: a refresh that read the user before a revoke-all issues
+        tokens of the old generation, so nothing issued before or during a revoke-all outlives it.
+        A token without the claim (issued elsewhere, e.g. by SimpleJWT) is of generation 0.
+        """
+        return issued_generation(token) < user.get("token_generation", 0)
 
     def password_changed(self, user: dict, token: Token) -> bool:
         return (self.settings.CHECK_REVOKE_TOKEN
@@ -152,6 +179,15 @@ class TokenService:
                 raise BlacklistedToken()
         return user
 
+    async def check_revoked_statelessly(self, token: Token) -> None:
+        """Stateless authentication's revocation checks: family and revoke-all, from the RevocationCache."""
+        family = token.get(FAMILY_CLAIM)
+        if self.blacklist_enabled and family and await self.revocations.is_family_revoked(family):
+            raise BlacklistedToken()
+        user_id = self.codec.user_id(token)
+        if user_id is not None and issued_generation(token) < await self.revocations.generation(user_id):
+            raise BlacklistedToken()
+
     async def _token_user(self, token: Token) -> Optional[dict]:
         """The user the token names; None when it names none."""
         user_id = self.codec.user_id(token)
@@ -161,6 +197,7 @@ class TokenService:
         """The token's user, checked as SimpleJWT's JWTAuthentication.get_user does, plus revocation."""
         if self.codec.user_id_claim not in token:
             raise AuthenticationFailed("Token contained no recognizable user identification", "token_not_valid")
+        await self.check_family(token)
         return self.admit(await self._token_user(token), token,
                           not_found=AuthenticationFailed("User not found", "user_not_found"),
                           inactive=AuthenticationFailed("User is inactive", "user_inactive"))
@@ -203,9 +240,12 @@ class TokenService:
         return self.codec.encode(self.codec.stamp(token, self.clock(), new_id=False))
 
     async def verify(self, raw: str) -> None:
-        """Signature, expiry and jti of a token of any type, and the blacklist when it is on."""
+        """Signature, expiry and jti of a token of any type, the blacklist when it is on, and revoke-all."""
         token = await self.codec.read(raw, UntypedToken)
         await self.check_blacklist(token)
+        user = await self._token_user(token)
+        if user is not None and self.is_revoked(user, token):
+            raise BlacklistedToken()
 
     async def blacklist(self, raw: str) -> None:
         token = await self.codec.read(raw, RefreshToken)
@@ -213,17 +253,22 @@ class TokenService:
         user_id = self.codec.user_id(token)
         if not await self.store.blacklist(token[self.codec.jti_claim], user_id, expires_at(token), "blacklisted"):
             raise BlacklistedToken()
+        await self.revoke_family(token)  # logout ends the login: its access tokens and sockets too
 
     async def revoke_user_tokens(self, user_id: UserId) -> None:
-        """Invalidate every token issued to the user before now, and tell live sessions."""
-        await self.store.revoke_user_tokens(user_id, self.clock())
-        self._notify_revoked(user_id)
+        """Invalidate every token issued to the user so far (one atomic update), and tell live sessions."""
+        await self.store.next_token_generation(user_id)
+        self._notify_revoked(user_id, None)
 
     async def deactivate_user(self, user_id: UserId) -> None:
         """Set the user inactive; their live sessions end as after a revoke-all."""
         await self.store.update_user(user_id, is_active=False)
-        self._notify_revoked(user_id)
+        self._notify_revoked(user_id, None)
 
-    def _notify_revoked(self, user_id: UserId) -> None:
+    def _notify_revoked(self, user_id: UserId, family: Optional[str]) -> None:
+        if family is None:
+            self.revocations.user_revoked(user_id)
+        else:
+            self.revocations.family_revoked(family)
         for listener in list(self.revocation_listeners):
-            listener(user_id)
+            listener(user_id, family)

@@ -63,7 +63,8 @@ class UntypedToken(Token):
     token_type = "untyped"
 
 
-FAMILY_CLAIM = "fam"  # the login a refresh token descends from, for reuse detection
+FAMILY_CLAIM = "fam"  # the login a token descends from: logout and reuse detection revoke a family
+GENERATION_CLAIM = "gen"  # the user's token generation at issue; revoke-all moves the user to the next
 
 
 class TokenCodec:
@@ -82,15 +83,13 @@ class TokenCodec:
         return getattr(self.settings, setting)
 
     def stamp(self, token: Token, now: Optional[float] = None, new_id: bool = True) -> Token:
-        """Give a token a fresh jti (unless not `new_id`), iat and exp, as SimpleJWT's set_jti/set_iat/set_exp.
-
-        `iat` keeps sub-second precision (a JSON number, as RFC 7519 allows) so that a revocation at
-        time T rejects exactly the tokens issued before T, even within the same second.
+        """Give a token a fresh jti (unless not `new_id`), iat and exp, as SimpleJWT's set_jti/set_iat/set_exp:
+        whole seconds since the epoch, as SimpleJWT writes them.
         """
         now = self.clock() if now is None else now
         if new_id:
             token[self.jti_claim] = uuid.uuid4().hex
-        token["iat"] = round(now, 6)
+        token["iat"] = int(now)
         token["exp"] = int(now + self.lifetime(token.lifetime_setting).total_seconds())
         return token
 

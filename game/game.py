@@ -93,11 +93,6 @@ class Game:
             return
         room.enqueue(session.user_id, event, payload)
 
-    def close_user(self, user_id: int, code: int, reason: str) -> None:
-        session = self.sessions.get(user_id)
-        if session is not None:
-            session.close(code, reason)
-
     # Matchmaking and rooms
 
     def _queued_frame(self, user_id: int) -> bytes:

@@ -24,7 +24,7 @@ from tornado.ioloop import IOLoop
 
 from arena import Arena
 from auth.errors import AuthFailure, TokenError
-from auth.tokens import Token
+from auth.tokens import FAMILY_CLAIM, Token
 from game import protocol
 from game.protocol import error_frame, parse_intent
 from handlers.frames import FrameWriter
@@ -65,6 +65,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     _closed = False
     _pending_output = 0
     _writer: Optional[FrameWriter] = None
+    token_family: Optional[str] = None  # the login this socket's token descends from
     _auth_timer: Optional[object] = None
     _expiry_timer: Optional[object] = None
     last_heard = 0.0
@@ -125,6 +126,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         if self._closed:
             return
         self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
+        self.token_family = token.get(FAMILY_CLAIM)
         self._follow_expiry(token)
         self.arena.game.connect(self)
 
@@ -148,6 +150,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         except StoreUnavailable:
             self.send(error_frame(protocol.STORE_UNAVAILABLE, "the token could not be checked now; send it again"))
             return
+        self.token_family = token.get(FAMILY_CLAIM)
         self._follow_expiry(token)
         self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))
 

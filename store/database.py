@@ -184,11 +184,18 @@ class Store:
         return await self.token_families.find_one({"_id": family}, {"_id": 1}) is not None
 
     @bounded
-    async def revoke_user_tokens(self, user_id: UserId, now: float) -> None:
-        """Mark every token issued to the user before `now` invalid and blacklist their refresh tokens."""
-        await self.users.update_one({"id": user_id}, {"$set": {"tokens_valid_after": now}})
-        async for record in self.outstanding_tokens.find({"user_id": user_id}, {"expires_at": 1}):
-            await self.blacklist(record["_id"], user_id, record["expires_at"], "revoked")
+    async def next_token_generation(self, user_id: UserId) -> None:
+        """Move the user to a new token generation: every token issued before stops working (revoke-all)."""
+        await self.users.update_one({"id": user_id}, {"$inc": {"token_generation": 1}})
+
+    @bounded
+    async def token_generation(self, user_id: UserId) -> int:
+        user = await self.users.find_one({"id": user_id}, {"token_generation": 1})
+        return (user or {}).get("token_generation", 0)
+
+    @bounded
+    async def revoked_families(self) -> list[str]:
+        return [record["_id"] async for record in self.token_families.find({}, {"_id": 1})]
 
     @bounded
     async def delete_expired_tokens(self, now: datetime) -> int:

@@ -105,9 +105,9 @@ async def test_revoke_all_logs_the_user_out_everywhere(api, store):
 async def test_revoke_all_notifies_listeners(api, arena):
     tokens = await api.login()
     revoked = []
-    arena.tokens.revocation_listeners.append(revoked.append)
+    arena.tokens.revocation_listeners.append(lambda user_id, family: revoked.append((user_id, family)))
     await api.post("/api/token/revoke-all/", token=tokens["access"])
-    assert revoked == [int(claims(tokens["access"])["user_id"])]
+    assert revoked == [(int(claims(tokens["access"])["user_id"]), None)]
 
 
 @pytest.mark.parametrize("jwt_overrides", [{"TOKEN_CLAIMS_HOOK": "tests.test_token_lifecycle.team_claims"}])
