@@ -133,8 +133,8 @@ class TokenCodec:
             payload = await self.backend.decode(raw, verify_exp=verify_exp)
         except TokenBackendExpiredToken as exc:
             raise ExpiredTokenError(str(exc)) from None
-        except TokenBackendError as exc:
-            raise TokenError(str(exc)) from None
+        except TokenBackendError:
+            raise TokenError() from None  # SimpleJWT's Token says "Token is invalid" for every backend failure
         token = cls(payload, raw)
         if verify_exp:
             self.check_exp(token, "exp")
