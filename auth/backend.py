@@ -1,5 +1,6 @@
 """How token bytes are signed and verified: PyJWT with a pinned algorithm, keys, JWKS, aud/iss, leeway."""
 
+import asyncio
 import time
 from collections import OrderedDict
 from typing import Any, Optional
@@ -26,6 +27,8 @@ class JWKSClient:
 
     An unknown `kid` refetches the set at most once per `min_refetch` seconds, so a key rotated in at
     the issuer is picked up without a restart and a flood of bogus kids cannot hammer the issuer.
+    Concurrent lookups share one fetch; after a failed fetch the next waits twice as long as the last
+    (from a second up to `cache_seconds`), while the keys already known stay in use.
     """
 
     def __init__(self, url: str, cache_seconds: float, min_refetch: float):
@@ -34,18 +37,45 @@ class JWKSClient:
         self.min_refetch = min_refetch
         self._keys: dict[str, Any] = {}
         self._fetched_at = float("-inf")
+        self._attempted_at = float("-inf")
+        self._failures = 0
+        self._fetching: Optional[asyncio.Future] = None
+        self._http: Optional[AsyncHTTPClient] = None
 
     async def _fetch(self) -> None:
-        response = await AsyncHTTPClient().fetch(self.url, request_timeout=5)
-        jwks = PyJWKSet.from_dict(orjson.loads(response.body))
+        self._attempted_at = time.monotonic()
+        try:
+            # A client of its own: the shared one may be busy with requests that wait for this fetch.
+            if self._http is None:
+                self._http = AsyncHTTPClient(force_instance=True)
+            response = await self._http.fetch(self.url, request_timeout=5)
+            jwks = PyJWKSet.from_dict(orjson.loads(response.body))
+        except (HTTPClientError, OSError, ValueError, jwt.PyJWKSetError):
+            self._failures += 1
+            raise
         self._keys = {key.key_id: key.key for key in jwks.keys}
         self._fetched_at = time.monotonic()
+        self._failures = 0
+
+    def _retry_after(self) -> float:
+        """Seconds between attempts: `min_refetch`, or a doubling backoff after failures."""
+        if not self._failures:
+            return self.min_refetch
+        return min(self.cache_seconds, max(1.0, self.min_refetch) * 2 ** (self._failures - 1))
+
+    async def _refetch(self) -> None:
+        if self._fetching is None:
+            self._fetching = asyncio.ensure_future(self._fetch())
+            self._fetching.add_done_callback(lambda _: setattr(self, "_fetching", None))
+        await asyncio.shield(self._fetching)
 
     async def key_for(self, kid: Optional[str]) -> Any:
-        age = time.monotonic() - self._fetched_at
-        if age > self.cache_seconds or (kid not in self._keys and age > self.min_refetch):
+        now = time.monotonic()
+        stale = now - self._fetched_at > self.cache_seconds
+        wanted = stale or kid not in self._keys
+        if wanted and (self._fetching is not None or now - self._attempted_at >= self._retry_after()):
             try:
-                await self._fetch()
+                await self._refetch()
             except (HTTPClientError, OSError, ValueError, jwt.PyJWKSetError) as exc:
                 if not self._keys:
                     raise TokenBackendError("Token is invalid") from exc
@@ -65,8 +95,9 @@ class TokenBackend:
 
     Clients present the same access token on every call, so the payloads of recently verified
     tokens are kept (LRU, keyed by the whole token string): a repeat skips the signature check, but
-    `exp` is checked every time. Only successful verifications are kept, and nothing a check could
-    newly reject over time (exp aside) is skipped: `nbf` and `iat` only ever become valid.
+    `exp` is checked every time, and with a JWKS the key must still be in it. Only successful
+    verifications are kept, and nothing a check could newly reject over time (exp and the key aside)
+    is skipped: `nbf` and `iat` only ever become valid.
     """
 
     def __init__(self, settings: JWTSettings):
@@ -82,7 +113,7 @@ class TokenBackend:
         self.leeway = settings.LEEWAY
         encoder = settings.JSON_ENCODER
         self.json_encoder = import_string(encoder) if isinstance(encoder, str) else encoder
-        self._verified: OrderedDict[str, dict] = OrderedDict()
+        self._verified: OrderedDict[str, tuple[dict, Optional[str], Any]] = OrderedDict()
         self.jwks = None
         if settings.JWK_URL:
             self.jwks = JWKSClient(settings.JWK_URL, settings.JWKS_CACHE_SECONDS,
@@ -97,45 +128,46 @@ class TokenBackend:
         return jwt.encode(payload, self.signing_key, algorithm=self.algorithm, headers=self.headers,
                           json_encoder=self.json_encoder)
 
-    async def _candidate_keys(self, token: str) -> list:
+    async def _candidate_keys(self, token: str) -> tuple[Optional[str], list]:
+        """The token's `kid` (JWKS only) and the keys that may have signed it."""
         if self.jwks is None:
-            return self.verifying_keys
+            return None, self.verifying_keys
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.InvalidTokenError:
             raise TokenBackendError("Token is invalid") from None
-        return [await self.jwks.key_for(kid)]
+        return kid, [await self.jwks.key_for(kid)]
+
+    async def _still_trusted(self, kid: Optional[str], key: Any) -> bool:
+        """A cached verification holds only while its key does: a key gone from the JWKS takes it along."""
+        return self.jwks is None or await self.jwks.key_for(kid) is key
 
     async def decode(self, token: str, verify_exp: bool = True) -> dict:
         """The verified payload (a fresh copy); raises TokenBackendError. Only ALGORITHM is accepted."""
-        payload = self._verified.get(token)
-        if payload is None:
-            payload = await self._verify(token)
-            self._verified[token] = payload
-            if len(self._verified) > VERIFIED_CACHE_SIZE:
-                self._verified.popitem(last=False)
-        else:
-            self._verified.move_to_end(token)
+        cached = self._verified.pop(token, None)
+        if cached is None or not await self._still_trusted(cached[1], cached[2]):
+            cached = await self._verify(token)
+        self._verified[token] = cached
+        if len(self._verified) > VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        payload = cached[0]
         if verify_exp and "exp" in payload and payload["exp"] <= time.time() - self.leeway:
             raise TokenBackendExpiredToken("Token is expired")
         return dict(payload)
 
-    async def _verify(self, token: str) -> dict:
+    async def _verify(self, token: str) -> tuple[dict, Optional[str], Any]:
+        """The payload, and the kid and key that verified it."""
         options = {"verify_aud": self.audience is not None, "verify_exp": False}
-        keys = await self._candidate_keys(token)
-        for index, key in enumerate(keys):
+        kid, keys = await self._candidate_keys(token)
+        for key in keys:
             try:
                 payload = jwt.decode(token, key, algorithms=[self.algorithm], audience=self.audience,
                                      issuer=self.issuer, leeway=self.leeway, options=options)
             except jwt.InvalidSignatureError:
-                if index == len(keys) - 1:
-                    raise TokenBackendError("Token is invalid") from None
                 continue
-            except jwt.InvalidAlgorithmError:
-                raise TokenBackendError("Invalid algorithm specified") from None
             except jwt.InvalidTokenError:
                 raise TokenBackendError("Token is invalid") from None
             if not isinstance(payload.get("exp", 0), (int, float)):
                 raise TokenBackendError("Token is invalid")
-            return payload
+            return payload, kid, key
         raise TokenBackendError("Token is invalid")
