@@ -3,14 +3,13 @@
 import re
 from typing import Any, Optional
 
+from auth.password_rules import MAX_BYTES, password_errors
 from auth.passwords import PasswordHasher
 from store.database import Store, UsernameTaken
 from store.documents import UserId, utcnow
 
 USERNAME_MAX_LENGTH = 150
 USERNAME_PATTERN = re.compile(r"[\w.@+-]+\Z")
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_BYTES = 4096
 
 
 class RegistrationError(ValueError):
@@ -31,23 +30,12 @@ def username_errors(username: str) -> list[str]:
     return errors
 
 
-def password_errors(password: str, username: Optional[str]) -> list[str]:
-    errors = []
-    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
-        errors.append(f"Ensure this field has no more than {PASSWORD_MAX_BYTES} bytes.")
-    if len(password) < PASSWORD_MIN_LENGTH:
-        errors.append(f"This password is too short. It must contain at least {PASSWORD_MIN_LENGTH} characters.")
-    if username is not None and password.casefold() == username.casefold():
-        errors.append("The password is too similar to the username.")
-    return errors
-
-
 async def register_user(store: Store, hasher: PasswordHasher, username: str, password: str) -> dict:
     """Validate and create a user; raises RegistrationError with every field's problems."""
     errors = {}
     if problems := username_errors(username):
         errors["username"] = problems
-    if problems := password_errors(password, username):
+    if problems := password_errors(password, {"username": username}):
         errors["password"] = problems
     if errors:
         raise RegistrationError(errors)
@@ -64,7 +52,7 @@ async def check_credentials(store: Store, hasher: PasswordHasher, username: str,
 
     A hash made with outdated Argon2 parameters is replaced by a fresh one on success.
     """
-    if len(password.encode("utf-8")) > PASSWORD_MAX_BYTES:
+    if len(password.encode("utf-8")) > MAX_BYTES:
         password = ""  # never hash unbounded input; such a password was never accepted
     user = await store.find_user_by_username(username)
     if not await hasher.verify(user and user["password"], password) or not user:

@@ -74,7 +74,24 @@ async def test_invalid_fields_are_400_with_exact_messages(api, store, body, erro
 @gen_test
 async def test_numbers_are_taken_as_strings(api):
     response = await api.post("/api/register/", {"username": 12345, "password": 123456789})
+    assert response.status == 400 and "This password is entirely numeric." in response.json["password"]
+    response = await api.post("/api/register/", {"username": 12345, "password": 3.14159265358})
     assert response.status == 201 and response.json["username"] == "12345"
+
+
+@pytest.mark.parametrize("password, errors", [
+    ("password", ["This password is too common."]),
+    ("12345678", ["This password is too common.", "This password is entirely numeric."]),
+    ("31415926535", ["This password is entirely numeric."]),
+    ("Qwerty123", ["This password is too common."]),
+    ("alice2026", ["The password is too similar to the username."]),
+    ("a1", ["This password is too short. It must contain at least 8 characters."]),
+])
+@gen_test
+async def test_passwords_follow_djangos_default_validators(api, store, password, errors):
+    response = await api.post("/api/register/", {"username": "alice", "password": password})
+    assert (response.status, response.json) == (400, {"password": errors})
+    assert await store.users.count_documents({}) == 0
 
 
 @pytest.mark.parametrize("body", [
