@@ -17,7 +17,7 @@ from auth.revocations import RevocationCache
 from auth.tokens import (
     FAMILY_CLAIM, GENERATION_CLAIM, RefreshToken, SlidingToken, Token, TokenCodec, UntypedToken,
 )
-from auth.users import check_credentials, record_login
+from auth.users import change_password, check_credentials, record_login
 from settings import JWTSettings
 from store.database import Store
 from store.documents import UserId
@@ -259,6 +259,13 @@ class TokenService:
         """Invalidate every token issued to the user so far (one atomic update), and tell live sessions."""
         await self.store.next_token_generation(user_id)
         self._notify_revoked(user_id, None)
+
+    async def change_password(self, user: dict, old_password: str, new_password: str) -> dict:
+        """Change the password: every other session ends (tokens refused, sockets closed); the caller
+        gets a fresh pair to carry on with."""
+        user = await change_password(self.store, self.hasher, user, old_password, new_password)
+        self._notify_revoked(user["id"], None)
+        return await self.tokens_for_user(user)
 
     async def deactivate_user(self, user_id: UserId) -> None:
         """Set the user inactive; their live sessions end as after a revoke-all."""

@@ -12,7 +12,7 @@ USERNAME_MAX_LENGTH = 150
 USERNAME_PATTERN = re.compile(r"[\w.@+-]+\Z")
 
 
-class RegistrationError(ValueError):
+class InvalidFields(ValueError):
     """Field errors in DRF's shape: `{"field": ["message"]}`."""
 
     def __init__(self, errors: dict[str, list[str]]):
@@ -31,20 +31,20 @@ def username_errors(username: str) -> list[str]:
 
 
 async def register_user(store: Store, hasher: PasswordHasher, username: str, password: str) -> dict:
-    """Validate and create a user; raises RegistrationError with every field's problems."""
+    """Validate and create a user; raises InvalidFields with every field's problems."""
     errors = {}
     if problems := username_errors(username):
         errors["username"] = problems
     if problems := password_errors(password, {"username": username}):
         errors["password"] = problems
     if errors:
-        raise RegistrationError(errors)
+        raise InvalidFields(errors)
     if await store.find_user_by_username(username):
-        raise RegistrationError({"username": ["A user with that username already exists."]})
+        raise InvalidFields({"username": ["A user with that username already exists."]})
     try:
         return await store.create_user(username, await hasher.hash(password))
     except UsernameTaken:
-        raise RegistrationError({"username": ["A user with that username already exists."]}) from None
+        raise InvalidFields({"username": ["A user with that username already exists."]}) from None
 
 
 async def check_credentials(store: Store, hasher: PasswordHasher, username: str, password: str) -> Optional[dict]:
@@ -62,6 +62,23 @@ async def check_credentials(store: Store, hasher: PasswordHasher, username: str,
         await store.update_password_hash(user["id"], user["password"], new_hash)
         user["password"] = new_hash
     return user
+
+
+async def change_password(store: Store, hasher: PasswordHasher, user: dict, old_password: str,
+                          new_password: str) -> dict:
+    """Replace the user's password after checking the old one; raises InvalidFields as Django's form words it.
+
+    The new hash and the next token generation are written in one update, so every token issued
+    before stops working at the same moment the old password does.
+    """
+    if not await hasher.verify(user["password"], old_password[:MAX_BYTES]):
+        raise InvalidFields({"old_password": ["Your old password was entered incorrectly. Please enter it again."]})
+    if problems := password_errors(new_password, {"username": user["username"]}):
+        raise InvalidFields({"new_password": problems})
+    new_hash = await hasher.hash(new_password)
+    if not await store.change_password(user["id"], user["password"], new_hash):
+        raise InvalidFields({"old_password": ["Your old password was entered incorrectly. Please enter it again."]})
+    return await store.find_user(user["id"])
 
 
 async def record_login(store: Store, user: dict) -> None:

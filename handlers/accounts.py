@@ -1,7 +1,7 @@
 """Account endpoints: registration and the health check."""
 
 from store.database import StoreUnavailable
-from auth.users import RegistrationError, register_user
+from auth.users import InvalidFields, register_user
 from handlers.base import APIHandler, FieldErrors, read_fields
 
 
@@ -12,7 +12,7 @@ class RegisterHandler(APIHandler):
         username, password = read_fields(self.body_data(), "username", "password")
         try:
             user = await register_user(self.arena.store, self.arena.hasher, username, password)
-        except RegistrationError as exc:
+        except InvalidFields as exc:
             raise FieldErrors(exc.errors) from None
         self.write_json({"id": user["id"], "username": user["username"]}, status=201)
 

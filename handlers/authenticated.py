@@ -6,7 +6,7 @@ then answers SimpleJWT's 401 JSON instead of redirecting to a login page.
 
 import tornado.web
 
-from auth.errors import AuthFailure
+from auth.errors import AuthenticationFailed, AuthFailure
 from handlers.auth_failures import refusal
 from handlers.base import APIError, APIHandler, unauthorized
 from settings import JWTSettings
@@ -35,6 +35,16 @@ class AuthenticatedHandler(APIHandler):
         else:
             if result is not None:
                 self.current_user, self.auth_token = result
+
+    async def user_document(self) -> dict:
+        """The caller's stored user; in stateless mode `current_user` holds claims only, so it is read."""
+        user = self.current_user
+        if isinstance(user, dict):
+            return user
+        stored = await self.arena.store.find_user(user.id)
+        if stored is None:
+            raise auth_failure(self.arena.settings.jwt, AuthenticationFailed("User not found", "user_not_found"))
+        return stored
 
     def get_login_url(self) -> str:
         """`@authenticated` on GET asks for a login URL to redirect to: answer the 401 instead."""

@@ -1,9 +1,12 @@
-"""The caller's own account."""
+"""The caller's own account: their profile and changing their password."""
 
 import tornado.web
 
-from auth.users import public_user
+from auth.users import InvalidFields, public_user
 from handlers.authenticated import AuthenticatedHandler
+from handlers.base import FieldErrors, read_fields
+
+PASSWORD_SAVED = "New password has been saved."
 
 
 class MeHandler(AuthenticatedHandler):
@@ -11,7 +14,21 @@ class MeHandler(AuthenticatedHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        user = self.current_user
-        if not isinstance(user, dict):  # stateless authentication: claims only, load for the profile
-            user = await self.arena.store.find_user(user.id)
-        self.write_json(public_user(user))
+        self.write_json(public_user(await self.user_document()))
+
+
+class PasswordChangeHandler(AuthenticatedHandler):
+    """`POST /api/password/change/` (Bearer) `{"old_password", "new_password"}` → `{"detail", "refresh", "access"}`.
+
+    Every other session of the user ends (its tokens are refused, its socket closes with 4001); the
+    answer carries a fresh token pair for this one.
+    """
+
+    @tornado.web.authenticated
+    async def post(self):
+        old_password, new_password = read_fields(self.body_data(), "old_password", "new_password")
+        try:
+            tokens = await self.arena.tokens.change_password(await self.user_document(), old_password, new_password)
+        except InvalidFields as exc:
+            raise FieldErrors(exc.errors) from None
+        self.write_json({"detail": PASSWORD_SAVED, **tokens})

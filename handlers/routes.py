@@ -8,7 +8,7 @@ from auth.imports import import_string
 from handlers.accounts import HealthHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
-from handlers.me import MeHandler
+from handlers.me import MeHandler, PasswordChangeHandler
 from handlers.stats import StatsHandler
 from handlers.tokens import RevokeAllHandler
 from arena import Arena
@@ -37,6 +37,7 @@ def build(arena: Arena) -> list:
         *((path, handler, services) for path, handler in token_handlers),
         (r"/api/token/revoke-all/", RevokeAllHandler, services),
         (r"/api/me/", MeHandler, services),
+        (r"/api/password/change/", PasswordChangeHandler, services),
         (r"/api/me/games/", MyGamesHandler, services),
         (r"/api/leaderboard/", LeaderboardHandler, services),
         (r"/wss/multiplayer/", GameSocketHandler, services),

@@ -146,6 +146,14 @@ class Store:
         await self.users.update_one({"id": user_id, "password": old_hash}, {"$set": {"password": new_hash}})
 
     @bounded
+    async def change_password(self, user_id: UserId, old_hash: str, new_hash: str) -> bool:
+        """Set a new password and move to the next token generation, in one update; False if the
+        password changed meanwhile (the caller verified an old one)."""
+        result = await self.users.update_one({"id": user_id, "password": old_hash},
+                                             {"$set": {"password": new_hash}, "$inc": {"token_generation": 1}})
+        return result.matched_count == 1
+
+    @bounded
     async def leaderboard(self, limit: int) -> list[dict]:
         cursor = self.users.find({"is_active": True}, PUBLIC_USER_FIELDS)
         return [user async for user in cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(limit)]
