@@ -149,6 +149,11 @@ class Settings:
     PASSWORD_MEMORY_COST: int = 12288  # KiB
     PASSWORD_PARALLELISM: int = 1
     PASSWORD_WORKERS: int = 2  # threads hashing passwords off the IOLoop
+    # DRF-style rates ("5/min", "100/hour"; empty: no limit), answered with 429 and Retry-After.
+    THROTTLE_LOGIN_USERNAME: str = "5/min"  # failed logins per username; a success resets it
+    THROTTLE_LOGIN_ADDRESS: str = "30/min"  # failed logins per client address
+    THROTTLE_REGISTER_ADDRESS: str = "20/hour"  # registrations per client address
+    TRUST_PROXY: bool = False  # take the client address from X-Real-IP / X-Forwarded-For
     SECRET_KEY_GENERATED: bool = False
     jwt: JWTSettings = field(default_factory=JWTSettings)
     game: GameSettings = field(default_factory=GameSettings)
@@ -156,6 +161,19 @@ class Settings:
     @property
     def store_kind(self) -> str:
         return "mongodb" if self.MONGO_URL else "embedded"
+
+
+RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> Optional[tuple[int, float]]:
+    """DRF's rate syntax: `5/min`, `100/hour`, `10/s`… → (requests, seconds); empty → no limit."""
+    if not rate:
+        return None
+    count, _, period = rate.partition("/")
+    if not count.isdigit() or int(count) < 1 or not period or period[0] not in RATE_PERIODS:
+        raise ValueError(f"{rate!r} is not a rate like 5/min")
+    return int(count), RATE_PERIODS[period[0]]
 
 
 def parse_bool(name: str, raw: str) -> bool:
@@ -275,6 +293,11 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
     settings = dataclasses.replace(settings, jwt=jwt_settings, game=game_settings, SECRET_KEY_GENERATED=generated)
     if not 0 <= settings.PORT <= 65535:
         raise SettingsError(f"ARENA_PORT: {settings.PORT} is not a TCP port")
+    for name in ("THROTTLE_LOGIN_USERNAME", "THROTTLE_LOGIN_ADDRESS", "THROTTLE_REGISTER_ADDRESS"):
+        try:
+            parse_rate(getattr(settings, name))
+        except ValueError as exc:
+            raise SettingsError(f"ARENA_{name}: {exc}") from None
     if settings.MONGO_DRIVER not in MONGO_DRIVERS:
         raise SettingsError(f"ARENA_MONGO_DRIVER: {settings.MONGO_DRIVER!r} is not one of {', '.join(MONGO_DRIVERS)}")
     if not 0 < settings.MONGO_TIMEOUT < math.inf:

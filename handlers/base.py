@@ -5,8 +5,10 @@ from typing import Any, Optional
 
 import orjson
 import tornado.web
+from tornado import netutil
 
 from arena import Arena
+from handlers.throttle import Throttled
 from settings import JWTSettings
 from store.database import StoreUnavailable
 
@@ -77,6 +79,16 @@ class APIHandler(tornado.web.RequestHandler):
         """Routes hand every handler the services it uses (handlers.routes)."""
         self.arena = arena
 
+    def client_address(self) -> str:
+        """Who is calling: the peer, or with ARENA_TRUST_PROXY what the proxy says (X-Real-IP, else the
+        last X-Forwarded-For hop, as Tornado's `xheaders` reads them)."""
+        if self.arena.settings.TRUST_PROXY:
+            forwarded = self.request.headers.get("X-Real-IP") or self.request.headers.get("X-Forwarded-For", "")
+            candidate = forwarded.split(",")[-1].strip()
+            if netutil.is_valid_ip(candidate):
+                return candidate
+        return self.request.remote_ip
+
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", JSON)
 
@@ -133,6 +145,10 @@ class APIHandler(tornado.web.RequestHandler):
         elif isinstance(exc, StoreUnavailable):
             self.set_status(503)
             body = UNAVAILABLE
+        elif isinstance(exc, Throttled):
+            self.set_status(429)
+            self.set_header("Retry-After", str(exc.seconds))
+            body = exc.body
         elif status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
             body = {"detail": f'Method "{self.request.method}" not allowed.'}
@@ -146,7 +162,7 @@ class APIHandler(tornado.web.RequestHandler):
         self.finish(orjson.dumps(body))
 
     def log_exception(self, typ, value, tb) -> None:
-        if isinstance(value, APIError):
+        if isinstance(value, (APIError, Throttled)):
             return  # an answer, not a fault
         if isinstance(value, StoreUnavailable):
             log.warning("%s %s answered 503: %s", self.request.method, self.request.path, value)

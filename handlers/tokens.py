@@ -5,6 +5,7 @@ import tornado.web
 from auth.errors import AuthFailure
 from handlers.authenticated import AuthenticatedHandler, auth_failure
 from handlers.base import APIHandler, read_fields
+from store.database import username_key
 
 
 class TokenEndpoint(APIHandler):
@@ -24,14 +25,32 @@ class TokenEndpoint(APIHandler):
         self.write_json(body)
 
 
-class TokenObtainPairHandler(TokenEndpoint):
-    """`POST /api/token/` `{"username", "password"}` → `{"refresh", "access"}`."""
+class LoginEndpoint(TokenEndpoint):
+    """A token endpoint that takes a username and password; failed guesses are throttled (429)
+    per username and per client address, before any password is hashed."""
 
     fields = ("username", "password")
 
+    async def login(self, username: str, password: str) -> dict:
+        throttles = self.arena.throttles
+        keys = (f"username:{username_key(username)}", f"address:{self.client_address()}")
+        throttles.login_username.check(keys[0])
+        throttles.login_address.check(keys[1])
+        try:
+            user = await self.arena.tokens.login(username, password)
+        except AuthFailure:
+            throttles.login_username.count(keys[0])
+            throttles.login_address.count(keys[1])
+            raise
+        throttles.login_username.reset(keys[0])
+        return user
+
+
+class TokenObtainPairHandler(LoginEndpoint):
+    """`POST /api/token/` `{"username", "password"}` → `{"refresh", "access"}`."""
+
     async def answer(self, username: str, password: str) -> dict:
-        user = await self.arena.tokens.login(username, password)
-        return await self.arena.tokens.tokens_for_user(user)
+        return await self.arena.tokens.tokens_for_user(await self.login(username, password))
 
 
 class TokenRefreshHandler(TokenEndpoint):
@@ -63,14 +82,11 @@ class TokenBlacklistHandler(TokenEndpoint):
         return {}
 
 
-class TokenObtainSlidingHandler(TokenEndpoint):
+class TokenObtainSlidingHandler(LoginEndpoint):
     """`POST /api/token/sliding/` `{"username", "password"}` → `{"token"}`."""
 
-    fields = ("username", "password")
-
     async def answer(self, username: str, password: str) -> dict:
-        user = await self.arena.tokens.login(username, password)
-        return {"token": await self.arena.tokens.sliding_token_for_user(user)}
+        return {"token": await self.arena.tokens.sliding_token_for_user(await self.login(username, password))}
 
 
 class TokenRefreshSlidingHandler(TokenEndpoint):

@@ -15,7 +15,9 @@ from server import make_app
 from settings import load_settings
 from tests.client import ApiClient
 
-FAST_PASSWORDS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024}
+# Quick hashing, and no throttles: tests that are about throttling set their own rates.
+TEST_SETTINGS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "THROTTLE_LOGIN_USERNAME": "",
+                  "THROTTLE_LOGIN_ADDRESS": "", "THROTTLE_REGISTER_ADDRESS": ""}
 BACKEND_VARIABLES = ("MONGO_URL", "ARENA_MONGO_DRIVER")  # the suite runs on whichever backend these name
 TEST_ENV = {"SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs512-" * 2}
 
@@ -37,7 +39,7 @@ def settings(request, jwt_overrides, tmp_path):
     overrides["jwt"] = {**overrides.get("jwt", {}), **jwt_overrides}
     env = {**TEST_ENV, **{name: os.environ[name] for name in BACKEND_VARIABLES if os.environ.get(name)}}
     journal = str(tmp_path / "pending-results")
-    return load_settings(env, **{**FAST_PASSWORDS, "RESULTS_JOURNAL": journal, **overrides})
+    return load_settings(env, **{**TEST_SETTINGS, "RESULTS_JOURNAL": journal, **overrides})
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 from arena import Arena
 from settings import load_settings
 from store.documents import GameResult, PlayerResult
-from tests.conftest import FAST_PASSWORDS, TEST_ENV
+from tests.conftest import TEST_SETTINGS, TEST_ENV
 from tests.mongo_server import MongoServer, free_port, require_server
 from tests.test_server_process import start_server, wait_until_listening
 
@@ -43,7 +43,7 @@ def own_mongo():
 def settings(own_mongo, driver, tmp_path):
     """Every fixture of conftest (store, arena, app, api) then runs against the test's own server."""
     env = {**TEST_ENV, "MONGO_URL": own_mongo.url, "ARENA_MONGO_DRIVER": driver}
-    return load_settings(env, **FAST_PASSWORDS, MONGO_TIMEOUT=MONGO_TIMEOUT,
+    return load_settings(env, **TEST_SETTINGS, MONGO_TIMEOUT=MONGO_TIMEOUT,
                          RESULTS_JOURNAL=str(tmp_path / "pending-results"))
 
 
