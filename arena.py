@@ -15,6 +15,7 @@ from game import protocol
 from game.game import Game
 from game.results import ResultRecorder
 from handlers.heartbeat import Heartbeat
+from handlers.origins import OriginPolicy
 from handlers.throttle import Throttles
 from settings import Settings
 from store.database import Store
@@ -38,6 +39,7 @@ class Arena:
         self.game = Game(settings.game, results)
         self.tokens.revocation_listeners.append(self._close_revoked)
         self.throttles = Throttles(settings)
+        self.origins = OriginPolicy(settings.ALLOWED_ORIGINS)
         self.heartbeat = Heartbeat(settings.game.PING_INTERVAL, settings.game.PING_TIMEOUT,
                                    lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout"))
         self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)

@@ -18,6 +18,7 @@ from store.database import StoreUnavailable
 from handlers import routes
 from handlers.access_log import log_request
 from handlers.base import NotFoundHandler
+from handlers.static import StaticHandler
 from settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("arena")
@@ -34,6 +35,7 @@ def make_app(arena: Arena) -> tornado.web.Application:
         websocket_ping_interval=0,  # the arena's Heartbeat pings, without a task per connection
         websocket_max_message_size=arena.settings.game.MAX_MESSAGE_SIZE,
         static_path=routes.STATIC_PATH,
+        static_handler_class=StaticHandler,
     )
 
 
@@ -93,6 +95,9 @@ def main(argv: list[str]) -> int:
     except StoreUnavailable as exc:
         log.error("%s", exc)
         return 1
+    except SettingsError as exc:  # found while building the services (e.g. ARENA_ALLOWED_ORIGINS)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

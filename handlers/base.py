@@ -15,6 +15,13 @@ from store.database import StoreUnavailable
 log = logging.getLogger("arena.api")
 JSON = "application/json"
 UNAVAILABLE = {"detail": "Service temporarily unavailable."}
+# Every API answer: never cached (tokens), never sniffed, framed or allowed to load anything.
+API_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
 PARSED_MEDIA_TYPES = (JSON, "application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -78,6 +85,7 @@ class APIHandler(tornado.web.RequestHandler):
     def initialize(self, arena: Arena) -> None:
         """Routes hand every handler the services it uses (handlers.routes)."""
         self.arena = arena
+        self._set_cors_headers()
 
     def client_address(self) -> str:
         """Who is calling: the peer, or with ARENA_TRUST_PROXY what the proxy says (X-Real-IP, else the
@@ -91,6 +99,30 @@ class APIHandler(tornado.web.RequestHandler):
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", JSON)
+        for name, value in API_HEADERS.items():
+            self.set_header(name, value)
+        if hasattr(self, "arena"):  # after an error cleared the headers; at first, initialize sets them
+            self._set_cors_headers()
+
+    def _set_cors_headers(self) -> None:
+        """A browser page from an allowed origin may read the answer (tokens travel in headers and
+        bodies, never cookies, so no credentials are allowed)."""
+        origin = self.request.headers.get("Origin")
+        if origin and self.arena.origins.allows(origin, self.request.host):
+            self.set_header("Access-Control-Allow-Origin", origin)
+            self.set_header("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate")
+        self.set_header("Vary", "Origin")
+
+    def options(self, *args: Any) -> None:
+        """A CORS preflight: allowed origins learn the methods and headers this endpoint takes."""
+        origin = self.request.headers.get("Origin")
+        if not origin or not self.arena.origins.allows(origin, self.request.host):
+            raise detail(403, "This origin may not call the API.")
+        self.set_header("Access-Control-Allow-Methods", ", ".join(self.allowed_methods()))
+        self.set_header("Access-Control-Allow-Headers", f"{self.arena.settings.jwt.AUTH_HEADER_NAME}, Content-Type")
+        self.set_header("Access-Control-Max-Age", "600")
+        self.set_status(204)
+        self.finish()
 
     def write_json(self, body: Any, status: int = 200) -> None:
         self.set_status(status)

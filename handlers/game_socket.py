@@ -13,10 +13,8 @@ Lifecycle, in the order Tornado guarantees:
    silent for GAME_PING_TIMEOUT with 4010.
 """
 
-import fnmatch
 import time
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 import orjson
 import tornado.websocket
@@ -32,7 +30,6 @@ from store.database import StoreUnavailable
 from handlers.auth_failures import refusal
 from handlers.access_log import REDACTED
 
-LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
 
 
 class RateLimit:
@@ -74,12 +71,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self.arena = arena
 
     def check_origin(self, origin: str) -> bool:
-        host = self.request.headers.get("Host", "")
-        allowed = (f"http://{host}", f"https://{host}", *LOCAL_ORIGINS, *self.arena.settings.ALLOWED_ORIGINS)
-        origin = origin.lower().rstrip("/")
-        if urlsplit(origin).scheme not in ("http", "https"):
-            return False
-        return any(fnmatch.fnmatchcase(origin, pattern.lower()) for pattern in allowed)
+        return self.arena.origins.allows(origin, self.request.headers.get("Host", ""))
 
     def get_compression_options(self) -> None:
         return None  # deflate costs CPU per frame, breaks encode-once fan-out, and FrameWriter relies on it off

@@ -2,13 +2,12 @@
 
 import os
 
-import tornado.web
-
 from auth.imports import import_string
 from handlers.accounts import HealthHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler, PasswordChangeHandler
+from handlers.static import StaticHandler
 from handlers.stats import StatsHandler
 from handlers.tokens import RevokeAllHandler
 from arena import Arena
@@ -41,5 +40,5 @@ def build(arena: Arena) -> list:
         (r"/api/me/games/", MyGamesHandler, services),
         (r"/api/leaderboard/", LeaderboardHandler, services),
         (r"/wss/multiplayer/", GameSocketHandler, services),
-        (r"/()", tornado.web.StaticFileHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),
+        (r"/()", StaticHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),
     ]
