@@ -13,9 +13,19 @@ from store.documents import utcnow
 from settings import SettingsError, load_settings
 
 
+FLUSH_SLICE = 200  # records of each kind per step; the IOLoop runs other work between steps
+
+
 async def flush_expired_tokens(store: Store) -> int:
-    """Remove outstanding, blacklisted and family records whose token has expired; return how many."""
-    return await store.delete_expired_tokens(utcnow())
+    """Remove outstanding, blacklisted and family records whose token has expired; return how many.
+
+    Slice by slice, so a million expired records never stall the game loop.
+    """
+    now, total = utcnow(), 0
+    while deleted := await store.delete_expired_tokens(now, FLUSH_SLICE):
+        total += deleted
+        await asyncio.sleep(0)
+    return total
 
 
 async def _main() -> int:

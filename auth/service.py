@@ -61,6 +61,9 @@ class TokenService:
         if reuse is None:
             reuse = settings.ROTATE_REFRESH_TOKENS and settings.BLACKLIST_AFTER_ROTATION
         self.reuse_detection = bool(reuse) and self.blacklist_enabled
+        # Rotation that retires the old token: each login's family record names its current token.
+        self.tracks_rotation = (settings.ROTATE_REFRESH_TOKENS and settings.BLACKLIST_AFTER_ROTATION
+                                and self.blacklist_enabled)
         # Told (user id, family) when tokens are revoked; family None means every token of the user.
         self.revocation_listeners: list[Callable[[UserId, Optional[str]], None]] = []
         self.revocations = RevocationCache(store)
@@ -91,9 +94,12 @@ class TokenService:
         The one call that issues a pair: the login endpoint uses it, and so can e.g. an OAuth login.
         Each call starts a new token family for reuse detection.
         """
-        claims = {**self._user_claims(user, extra_claims), FAMILY_CLAIM: uuid.uuid4().hex}
+        family = uuid.uuid4().hex
+        claims = {**self._user_claims(user, extra_claims), FAMILY_CLAIM: family}
         refresh = self.codec.new(RefreshToken, user[self.settings.USER_ID_FIELD], claims)
         await self._outstand(refresh)
+        if self.tracks_rotation:
+            await self.store.start_family(family, user["id"], refresh[self.codec.jti_claim], expires_at(refresh))
         return {"refresh": self.codec.encode(refresh), "access": self.codec.encode(self.codec.access_for(refresh))}
 
     async def sliding_token_for_user(self, user: dict, **extra_claims: Any) -> str:
@@ -116,19 +122,25 @@ class TokenService:
     # Checking
 
     async def check_blacklist(self, token: Token) -> None:
-        """Raise "Token is blacklisted" for a blacklisted jti or a revoked family.
+        """Raise "Token is blacklisted" for a blacklisted jti, a revoked family, or a refresh token that
+        rotation has retired (no longer its family's current one).
 
-        Presenting a token that was blacklisted by rotation means it was used twice: with reuse
-        detection on, its whole family is revoked (OAuth 2.0 Security BCP, refresh token rotation).
+        Presenting a retired token means it was used twice: with reuse detection on, its whole family
+        is revoked (OAuth 2.0 Security BCP, refresh token rotation).
         """
         if not self.blacklist_enabled:
             return
-        reason = await self.store.blacklist_reason(token.get(self.codec.jti_claim))
+        jti = token.get(self.codec.jti_claim)
+        reason = await self.store.blacklist_reason(jti)
+        family = token.get(FAMILY_CLAIM)
+        record = await self.store.family(family) if family else None
+        is_refresh = token.get(self.codec.type_claim) == RefreshToken.token_type
+        if is_refresh and record is not None and not record["revoked"] and record.get("current") not in (None, jti):
+            reason = "rotated"
         if reason == "rotated" and self.reuse_detection:
             await self.revoke_family(token)
-        if reason:
+        if reason or (record is not None and record["revoked"]):
             raise BlacklistedToken()
-        await self.check_family(token)
 
     async def check_family(self, token: Token) -> None:
         """Raise "Token is blacklisted" when the token's family (its login) was logged out or reused.
@@ -216,17 +228,25 @@ class TokenService:
         user = await self._refreshing_user(token)
         data = {"access": self.codec.encode(self.codec.access_for(token))}
         if self.settings.ROTATE_REFRESH_TOKENS:
-            if self.settings.BLACKLIST_AFTER_ROTATION and self.blacklist_enabled:
-                # The atomic insert decides between concurrent refreshes of one token: one wins.
-                won = await self.store.blacklist(token[self.codec.jti_claim], user["id"], expires_at(token), "rotated")
-                if not won:
-                    if self.reuse_detection:
-                        await self.revoke_family(token)
-                    raise BlacklistedToken()
             rotated = self.codec.stamp(RefreshToken(dict(token.payload)))
+            if self.tracks_rotation and not await self._retire(token, rotated, user["id"]):
+                if self.reuse_detection:
+                    await self.revoke_family(token)
+                raise BlacklistedToken()
             await self._outstand(rotated)
             data["refresh"] = self.codec.encode(rotated)
         return data
+
+    async def _retire(self, token: Token, successor: Token, user_id: UserId) -> bool:
+        """Retire a rotated refresh token atomically: of concurrent refreshes of one token, one wins.
+
+        A login's family record names its current token, so a family keeps one record however often
+        it rotates; a token from elsewhere (no family, e.g. issued by SimpleJWT) is blacklisted instead.
+        """
+        jti, family = token[self.codec.jti_claim], token.get(FAMILY_CLAIM)
+        if family and await self.store.family(family) is not None:
+            return await self.store.rotate_family(family, jti, successor[self.codec.jti_claim], expires_at(successor))
+        return await self.store.blacklist(jti, user_id, expires_at(token), "rotated")
 
     async def refresh_sliding(self, raw: str) -> str:
         """The sliding token with a new exp, while its refresh_exp has not passed.

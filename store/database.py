@@ -181,15 +181,38 @@ class Store:
         return record and record["reason"]
 
     @bounded
+    async def start_family(self, family: str, user_id: UserId, jti: str, expires_at: datetime) -> None:
+        """A login's family record: which of its refresh tokens is the current one (rotation)."""
+        await self.token_families.insert_one(
+            {"_id": family, "user_id": user_id, "current": jti, "revoked": False, "expires_at": expires_at})
+
+    @bounded
+    async def rotate_family(self, family: str, old_jti: str, new_jti: str, expires_at: datetime) -> bool:
+        """Make `new_jti` the family's current token if `old_jti` still is (atomic: concurrent rotations
+        of one token have one winner) and forget the old token's record. False: `old_jti` was not current.
+        """
+        result = await self.token_families.update_one(
+            {"_id": family, "current": old_jti, "revoked": False},
+            {"$set": {"current": new_jti}, "$max": {"expires_at": expires_at}})
+        if result.matched_count != 1:
+            return False
+        await self.outstanding_tokens.delete_one({"_id": old_jti})
+        return True
+
+    @bounded
+    async def family(self, family: str) -> Optional[dict]:
+        return await self.token_families.find_one({"_id": family}, {"current": 1, "revoked": 1})
+
+    @bounded
     async def revoke_family(self, family: str, user_id: UserId, expires_at: datetime) -> None:
         await self.token_families.update_one(
             {"_id": family},
-            {"$set": {"user_id": user_id, "revoked_at": utcnow()}, "$max": {"expires_at": expires_at}},
+            {"$set": {"user_id": user_id, "revoked": True, "revoked_at": utcnow()}, "$max": {"expires_at": expires_at}},
             upsert=True)
 
     @bounded
     async def is_family_revoked(self, family: str) -> bool:
-        return await self.token_families.find_one({"_id": family}, {"_id": 1}) is not None
+        return await self.token_families.find_one({"_id": family, "revoked": True}, {"_id": 1}) is not None
 
     @bounded
     async def next_token_generation(self, user_id: UserId) -> None:
@@ -203,15 +226,18 @@ class Store:
 
     @bounded
     async def revoked_families(self) -> list[str]:
-        return [record["_id"] async for record in self.token_families.find({}, {"_id": 1})]
+        return [record["_id"] async for record in self.token_families.find({"revoked": True}, {"_id": 1})]
 
     @bounded
-    async def delete_expired_tokens(self, now: datetime) -> int:
-        """What MongoDB's TTL monitor does by itself; the embedded store needs it done."""
+    async def delete_expired_tokens(self, now: datetime, limit: int) -> int:
+        """Delete up to `limit` expired token records of each kind (what MongoDB's TTL monitor does by
+        itself; the embedded store needs it done), so a caller can flush in slices between ticks."""
         deleted = 0
         for records in (self.outstanding_tokens, self.blacklisted_tokens, self.token_families):
-            result = await records.delete_many({"expires_at": {"$lt": now}})
-            deleted += result.deleted_count
+            expired = [record["_id"] async for record in
+                       records.find({"expires_at": {"$lt": now}}, {"_id": 1}).limit(limit)]
+            if expired:
+                deleted += (await records.delete_many({"_id": {"$in": expired}})).deleted_count
         return deleted
 
     # Games

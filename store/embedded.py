@@ -202,6 +202,9 @@ class Cursor:
         return self
 
     def _run(self) -> Iterator[dict]:
+        if not self._sort and self._limit:  # stop at the limit instead of matching everything
+            matching = self._collection._matching(self._query)
+            return iter([_project(document, self._projection) for _, document in zip(range(self._limit), matching)])
         documents = list(self._collection._matching(self._query))
         for field, direction in reversed(self._sort):
             def sort_key(document, field=field):
@@ -245,9 +248,15 @@ class Collection:
         """
         for field, condition in query.items():
             index = self._indexes.get(field)
-            if index is not None and not isinstance(condition, (dict, list)) and condition is not None:
-                rest = {key: value for key, value in query.items() if key != field}
+            if index is None:
+                continue
+            rest = {key: value for key, value in query.items() if key != field}
+            if not isinstance(condition, (dict, list)) and condition is not None:
                 return [self._documents[_id] for _id in index.entries.get(condition, ())], rest
+            if isinstance(condition, dict) and list(condition) == ["$in"] and None not in condition["$in"]:
+                ids = dict.fromkeys(_id for value in condition["$in"] if not isinstance(value, (dict, list))
+                                    for _id in index.entries.get(value, ()))
+                return [self._documents[_id] for _id in ids], {**rest, field: condition}
         return list(self._documents.values()), query
 
     def _matching(self, query: Optional[dict]) -> Iterator[dict]:

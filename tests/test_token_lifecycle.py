@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher as Argon2Hasher
 
+from auth import flush
 from auth.flush import flush_expired_tokens
 from store.documents import utcnow
 from tests.client import claims
@@ -40,10 +41,22 @@ async def test_rotation_with_blacklist_retires_the_old_token(api, store, jwt_ove
     tokens = await api.login()
     response = await api.post("/api/token/refresh/", {"refresh": tokens["refresh"]})
     assert response.status == 200
-    assert await store.outstanding_tokens.count_documents({}) == 2
-    assert await store.blacklisted_tokens.count_documents({}) == 1
     assert (await api.post("/api/token/refresh/", {"refresh": tokens["refresh"]})).json == BLACKLISTED
+    assert (await api.post("/api/token/verify/", {"token": tokens["refresh"]})).json == BLACKLISTED
+    assert (await api.post("/api/token/verify/", {"token": response.json["access"]})).status == 200
     assert (await api.post("/api/token/refresh/", {"refresh": response.json["refresh"]})).status == 200
+
+
+@pytest.mark.parametrize("jwt_overrides", [ROTATE_AND_BLACKLIST])
+@gen_test
+async def test_a_login_keeps_one_record_however_often_it_rotates(api, store, jwt_overrides):
+    refresh = (await api.login())["refresh"]
+    for _ in range(50):
+        refresh = (await api.post("/api/token/refresh/", {"refresh": refresh})).json["refresh"]
+    counts = [await records.count_documents({}) for records in
+              (store.outstanding_tokens, store.blacklisted_tokens, store.token_families)]
+    assert counts == [1, 0, 1]
+    assert (await api.post("/api/token/refresh/", {"refresh": refresh})).status == 200
 
 
 @pytest.mark.parametrize("jwt_overrides", [ROTATE_AND_BLACKLIST])
@@ -136,6 +149,22 @@ async def test_expired_token_records_are_flushed(api, store):
     await flush_expired_tokens(store)  # on MongoDB its TTL monitor may have been first: either way, gone
     assert await store.outstanding_tokens.count_documents({}) == 1
     assert await store.blacklisted_tokens.count_documents({}) == 0
+
+
+@gen_test(timeout=30)
+async def test_a_big_flush_runs_in_slices_that_let_other_work_run(store, monkeypatch):
+    monkeypatch.setattr(flush, "FLUSH_SLICE", 50)
+    past = utcnow() - timedelta(seconds=1)
+    for n in range(300):
+        await store.outstanding_tokens.insert_one({"_id": f"t{n}", "user_id": 1, "expires_at": past})
+    others_ran = 0
+    flushing = asyncio.ensure_future(flush_expired_tokens(store))
+    while not flushing.done():
+        others_ran += 1
+        await asyncio.sleep(0)
+    assert await flushing in (0, 300)  # MongoDB's own TTL monitor may have been first
+    assert await store.outstanding_tokens.count_documents({}) == 0
+    assert others_ran >= 300 // 50
 
 
 @gen_test
