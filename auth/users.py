@@ -3,6 +3,7 @@
 import re
 from typing import Any, Optional
 
+from auth.lookalikes import skeleton
 from auth.password_rules import MAX_BYTES, password_errors
 from auth.passwords import PasswordHasher
 from store.database import Store, UsernameTaken
@@ -10,6 +11,9 @@ from store.documents import UserId, utcnow
 
 USERNAME_MAX_LENGTH = 150
 USERNAME_PATTERN = re.compile(r"[\w.@+-]+\Z")
+
+
+LOOKS_TAKEN = "A user with a username that looks the same already exists."
 
 
 class InvalidFields(ValueError):
@@ -41,8 +45,11 @@ async def register_user(store: Store, hasher: PasswordHasher, username: str, pas
         raise InvalidFields(errors)
     if await store.find_user_by_username(username):
         raise InvalidFields({"username": ["A user with that username already exists."]})
+    lookalike = skeleton(username)
+    if await store.username_skeleton_taken(lookalike):
+        raise InvalidFields({"username": [LOOKS_TAKEN]})
     try:
-        return await store.create_user(username, await hasher.hash(password))
+        return await store.create_user(username, await hasher.hash(password), username_skeleton=lookalike)
     except UsernameTaken:
         raise InvalidFields({"username": ["A user with that username already exists."]}) from None
 

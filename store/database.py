@@ -80,6 +80,7 @@ class Store:
     async def create_indexes(self) -> None:
         await self.users.create_index("username_key", unique=True)
         await self.users.create_index("id", unique=True)
+        await self.users.create_index("username_skeleton")
         await self.users.create_index([("score", DESCENDING), ("id", ASCENDING)])
         for records in (self.outstanding_tokens, self.blacklisted_tokens, self.token_families):
             await records.create_index("expires_at", expireAfterSeconds=0)
@@ -131,6 +132,11 @@ class Store:
     @bounded
     async def find_user_by_username(self, username: str) -> Optional[dict]:
         return await self.users.find_one({"username_key": username_key(username)})
+
+    @bounded
+    async def username_skeleton_taken(self, skeleton: str) -> bool:
+        """Is there a user whose username looks like one with this TS #39 skeleton (auth.lookalikes)?"""
+        return await self.users.find_one({"username_skeleton": skeleton}, {"_id": 1}) is not None
 
     @bounded
     async def find_user(self, user_id: UserId) -> Optional[dict]:

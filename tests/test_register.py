@@ -105,3 +105,19 @@ async def test_operator_injection_is_a_field_error(api, store, body):
     assert response.status == 400
     assert response.json and all(messages == ["Not a valid string."] for messages in response.json.values())
     assert await store.users.count_documents({}) == 0
+
+
+@pytest.mark.parametrize("first, second", [
+    ("admin", "\u0430dmin"),  # Cyrillic а
+    ("alice", "aIice"),  # capital I for l
+    ("paypal", "p\u0430yp\u0430l"),
+    ("\u0430dmin", "admin"),
+])
+@gen_test
+async def test_a_username_that_looks_like_a_taken_one_is_refused(api, store, first, second):
+    await api.register(first)
+    response = await api.post("/api/register/", {"username": second, "password": "correct horse"})
+    assert (response.status, response.json) == (
+        400, {"username": ["A user with a username that looks the same already exists."]})
+    assert await store.users.count_documents({}) == 1
+    assert (await api.post("/api/register/", {"username": "bob", "password": "correct horse"})).status == 201
