@@ -105,8 +105,10 @@ class Game:
         rooms, bot_filled = self.matchmaker.match(self.clock())
         for group in rooms + bot_filled:
             self._open_room(group)
-        for user_id in self.matchmaker.queue:
-            self.sessions[user_id].send(self._queued_frame(user_id))
+        for user_id in list(self.matchmaker.queue):  # a send may drop a slow consumer, leaving the queue
+            session = self.sessions.get(user_id)
+            if session is not None and user_id in self.matchmaker.queue:
+                session.send(self._queued_frame(user_id))
 
     def _open_room(self, tickets: list[Ticket]) -> None:
         room = Room(uuid.uuid4().hex, self.settings, self.rng, snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
@@ -137,15 +139,17 @@ class Game:
         for room in list(self.rooms.values()):
             try:
                 room.step(dt, tick)
+                if room.snapshot_phase == snapshot_slot and room.id in self.rooms:
+                    room.broadcast(room.snapshot_frame(tick))
             except Exception:
                 log.exception("room %s failed; abandoning its game", room.id)
                 if room.id in self.rooms:
                     self._finish(room, abandoned=True)
-                continue
-            if room.snapshot_phase == snapshot_slot and room.id in self.rooms:
-                room.broadcast(room.snapshot_frame(tick))
         if tick % self.ticks_per_match == 0 and self.accepting:
-            self.run_matchmaking()
+            try:
+                self.run_matchmaking()
+            except Exception:  # the rooms have had their tick; matchmaking tries again next round
+                log.exception("matchmaking failed at tick %d", tick)
 
     def _finish(self, room: Room, abandoned: bool = False) -> None:
         """Game over: tell the players, free their seats, and record the result (once)."""

@@ -1,6 +1,7 @@
 """The fixed-timestep loop ("Fix Your Timestep!"): one task steps every room by exactly 1/TICK_RATE."""
 
 import asyncio
+import itertools
 import logging
 import time
 from collections import deque
@@ -29,12 +30,17 @@ class FixedTimestepLoop:
         self.tick = 0
         self.tick_durations: deque[float] = deque(maxlen=100_000)  # seconds per tick, for benchmarks
         self._task = None
+        self._summary_key: tuple[int, int] = (-1, 0)
+        self._summary: dict = {}
 
     def durations_ms(self, count: int) -> dict:
-        """Percentiles of the last `count` tick durations, in milliseconds."""
-        recent = sorted(list(self.tick_durations)[-count:])
-        return {"count": len(recent), "p50": _percentile(recent, 50) * 1000, "p99": _percentile(recent, 99) * 1000,
-                "max": (recent[-1] if recent else 0.0) * 1000}
+        """Percentiles of the last `count` tick durations, in milliseconds; computed once per tick and count."""
+        if self._summary_key != (self.tick, count):
+            recent = sorted(itertools.islice(reversed(self.tick_durations), count))
+            self._summary = {"count": len(recent), "p50": _percentile(recent, 50) * 1000,
+                             "p99": _percentile(recent, 99) * 1000, "max": (recent[-1] if recent else 0.0) * 1000}
+            self._summary_key = (self.tick, count)
+        return self._summary
 
     def start(self) -> None:
         self._task = asyncio.ensure_future(self._run())

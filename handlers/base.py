@@ -1,6 +1,7 @@
 """The JSON API's common ground: DRF-style body parsing and field errors, JSON errors, never HTML."""
 
 import logging
+import re
 from typing import Any, Optional
 
 import orjson
@@ -22,6 +23,7 @@ API_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
+INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 PARSED_MEDIA_TYPES = (JSON, "application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -140,6 +142,23 @@ class APIHandler(tornado.web.RequestHandler):
     def on_finish(self) -> None:
         if getattr(self, "_counted", False):
             self.arena.request_finished()
+
+    def integer_query(self, name: str, default: int, minimum: int, maximum: int) -> int:
+        """A query parameter read as DRF's IntegerField(min_value, max_value) reads it: ASCII digits
+        only (`²` or `①` are not numbers), bounded, else 400 with the field's error."""
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return default
+        if len(raw) > 1000:
+            raise FieldErrors({name: ["String value too large."]})
+        if not INTEGER.fullmatch(raw.strip()):
+            raise FieldErrors({name: ["A valid integer is required."]})
+        value = int(raw.strip())
+        if value < minimum:
+            raise FieldErrors({name: [f"Ensure this value is greater than or equal to {minimum}."]})
+        if value > maximum:
+            raise FieldErrors({name: [f"Ensure this value is less than or equal to {maximum}."]})
+        return value
 
     def body_data(self) -> dict:
         """The request body as a dict: JSON, url-encoded form or multipart, like DRF's default parsers."""

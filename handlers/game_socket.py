@@ -150,6 +150,8 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self.last_heard = time.monotonic()
 
     async def on_message(self, message: Any) -> None:
+        if self._closed:
+            return  # the server has closed this socket: what the peer sends until it notices is ignored
         self.last_heard = time.monotonic()
         if not self._limit.allow():
             self.close(protocol.CLOSE_RATE_LIMITED, "rate_limited")

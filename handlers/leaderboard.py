@@ -6,23 +6,16 @@ import tornado.web
 
 from auth.users import isoformat, public_user
 from handlers.authenticated import AuthenticatedHandler
-from handlers.base import APIHandler, FieldErrors
+from handlers.base import APIHandler
 
 MAX_LIMIT = 100
-
-
-def read_limit(handler: APIHandler, default: int) -> int:
-    raw = handler.get_query_argument("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise FieldErrors({"limit": [f"Ensure this value is a whole number from 1 to {MAX_LIMIT}."]})
-    return int(raw)
 
 
 class LeaderboardHandler(APIHandler):
     """`GET /api/leaderboard/?limit=N` → `{"results": [{"rank", "id", "username", "score", ...}]}`."""
 
     async def get(self):
-        users = await self.arena.store.leaderboard(read_limit(self, 10))
+        users = await self.arena.store.leaderboard(self.integer_query("limit", 10, 1, MAX_LIMIT))
         self.write_json({"results": [{"rank": rank, **public_user(user)} for rank, user in enumerate(users, 1)]})
 
 
@@ -32,7 +25,7 @@ class MyGamesHandler(AuthenticatedHandler):
     @tornado.web.authenticated
     async def get(self):
         user_id = self.current_user["id"]
-        games = await self.arena.store.recent_games(user_id, read_limit(self, 20))
+        games = await self.arena.store.recent_games(user_id, self.integer_query("limit", 20, 1, MAX_LIMIT))
         self.write_json({"results": [{
             "id": game.id,
             "started_at": isoformat(game.started_at),

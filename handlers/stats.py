@@ -2,11 +2,12 @@
 
 from handlers.base import APIHandler
 
+MAX_TICKS = 3600  # a minute at 60 Hz
+
 
 class StatsHandler(APIHandler):
     """Counts and tick duration percentiles (ms) over the last `ticks` ticks (default 600, 10 s at 60 Hz)."""
 
     def get(self):
-        raw = self.get_query_argument("ticks", "600")
-        count = int(raw) if raw.isdigit() and int(raw) > 0 else 600
+        count = self.integer_query("ticks", 600, 1, MAX_TICKS)
         self.write_json({**self.arena.game.stats(count), "requests": self.arena.requests_in_flight})

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from game.game import Game
+from game.matchmaker import Ticket
 from game.results import ResultRecorder
 from settings import GameSettings
 from store.documents import GameResult
@@ -73,3 +74,31 @@ async def test_a_failing_room_is_abandoned_and_the_others_play_on(results, monke
     assert healthy_room.match.time == pytest.approx(2 / 60)
     await game.results.drained()
     assert [(result.id, result.abandoned) for result in results] == [(doomed_room.id, True)]
+
+
+class DroppedOnSend(RecordingSession):
+    """A slow consumer: the first frame it is sent makes the server drop it (as the socket handler does)."""
+
+    def __init__(self, user_id: int, game: Game, score: int = 1500):
+        super().__init__(user_id, score)
+        self.game = game
+
+    def send(self, *payloads: bytes) -> None:
+        if self.closed is None:
+            self.close(4009, "slow_consumer")
+            self.game.disconnect(self)
+
+
+@pytest.mark.gen_test
+async def test_a_consumer_dropped_while_the_queue_is_told_its_place_breaks_nothing(results):
+    game = make_game(results, BOT_FILL_AFTER=60)
+    calm = RecordingSession(1, score=1000)
+    game.connect(calm)
+    slow = DroppedOnSend(2, game, score=9000)
+    game.sessions[2] = slow
+    game.matchmaker.add(Ticket(2, "p2", 9000, game.clock()))
+    game.connect(RecordingSession(3, score=5000))
+    game.run_matchmaking()
+    assert 2 not in game.matchmaker.queue and slow.closed == (4009, "slow_consumer")
+    assert sorted(game.matchmaker.queue) == [1, 3]
+    assert [e["event"] for e in calm.events].count("queued") == 2

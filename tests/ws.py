@@ -1,9 +1,12 @@
 """A WebSocket game client for tests: connect with a token, send events, wait for events or the close."""
 
+import base64
+import os
 from typing import Any, Optional
 
 import orjson
 from tornado.httpclient import HTTPRequest
+from tornado.tcpclient import TCPClient
 from tornado.websocket import websocket_connect
 
 
@@ -56,3 +59,32 @@ class GameClient:
 
     def close(self) -> None:
         self.connection.close()
+
+
+class RawSocket:
+    """A WebSocket client that writes frames and never reads: a client that ignores the close frame."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    @classmethod
+    async def connect(cls, base_url: str, token: str, path: str = "/wss/multiplayer/") -> "RawSocket":
+        host, port = base_url.split("//")[1].split(":")
+        stream = await TCPClient().connect(host, int(port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        await stream.write((f"GET {path}?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                            ).encode())
+        response = await stream.read_until(b"\r\n\r\n")
+        assert response.startswith(b"HTTP/1.1 101"), response
+        return cls(stream)
+
+    async def send(self, event: str, **fields: Any) -> None:
+        payload = orjson.dumps({"event": event, **fields})
+        assert len(payload) < 126
+        mask = os.urandom(4)
+        masked = bytes(byte ^ mask[n % 4] for n, byte in enumerate(payload))
+        await self.stream.write(bytes((0x81, 0x80 | len(payload))) + mask + masked)
+
+    def close(self) -> None:
+        self.stream.close()
