@@ -153,6 +153,8 @@ class Settings:
     THROTTLE_LOGIN_USERNAME: str = "5/min"  # failed logins per username; a success resets it
     THROTTLE_LOGIN_ADDRESS: str = "30/min"  # failed logins per client address
     THROTTLE_REGISTER_ADDRESS: str = "20/hour"  # registrations per client address
+    THROTTLE_SOCKET_ADDRESS: str = "120/min"  # game socket connections per client address
+    THROTTLE_SOCKET_USER: str = "30/min"  # game socket connections per user
     TRUST_PROXY: bool = False  # take the client address from X-Real-IP / X-Forwarded-For
     SECRET_KEY_GENERATED: bool = False
     jwt: JWTSettings = field(default_factory=JWTSettings)
@@ -293,7 +295,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
     settings = dataclasses.replace(settings, jwt=jwt_settings, game=game_settings, SECRET_KEY_GENERATED=generated)
     if not 0 <= settings.PORT <= 65535:
         raise SettingsError(f"ARENA_PORT: {settings.PORT} is not a TCP port")
-    for name in ("THROTTLE_LOGIN_USERNAME", "THROTTLE_LOGIN_ADDRESS", "THROTTLE_REGISTER_ADDRESS"):
+    for name in ("THROTTLE_LOGIN_USERNAME", "THROTTLE_LOGIN_ADDRESS", "THROTTLE_REGISTER_ADDRESS",
+                 "THROTTLE_SOCKET_ADDRESS", "THROTTLE_SOCKET_USER"):
         try:
             parse_rate(getattr(settings, name))
         except ValueError as exc:

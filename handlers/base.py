@@ -7,6 +7,7 @@ from typing import Any, Optional
 import orjson
 import tornado.web
 from tornado import netutil
+from tornado.httputil import HTTPServerRequest
 
 from arena import Arena
 from handlers.throttle import Throttled
@@ -53,6 +54,17 @@ def unauthorized(settings: JWTSettings, body: dict) -> APIError:
     return APIError(401, body, {"WWW-Authenticate": challenge})
 
 
+def client_address(request: HTTPServerRequest, trust_proxy: bool) -> str:
+    """Who is calling: the peer, or with ARENA_TRUST_PROXY what the proxy says (X-Real-IP, else the
+    last X-Forwarded-For hop, as Tornado's `xheaders` reads them)."""
+    if trust_proxy:
+        forwarded = request.headers.get("X-Real-IP") or request.headers.get("X-Forwarded-For", "")
+        candidate = forwarded.split(",")[-1].strip()
+        if netutil.is_valid_ip(candidate):
+            return candidate
+    return request.remote_ip
+
+
 def string_field(data: dict, name: str, errors: dict, *, allow_blank: bool = False) -> Optional[str]:
     """Read a DRF `CharField`: numbers become strings, other non-strings and blanks are errors."""
     if name not in data:
@@ -90,14 +102,7 @@ class APIHandler(tornado.web.RequestHandler):
         self._set_cors_headers()
 
     def client_address(self) -> str:
-        """Who is calling: the peer, or with ARENA_TRUST_PROXY what the proxy says (X-Real-IP, else the
-        last X-Forwarded-For hop, as Tornado's `xheaders` reads them)."""
-        if self.arena.settings.TRUST_PROXY:
-            forwarded = self.request.headers.get("X-Real-IP") or self.request.headers.get("X-Forwarded-For", "")
-            candidate = forwarded.split(",")[-1].strip()
-            if netutil.is_valid_ip(candidate):
-                return candidate
-        return self.request.remote_ip
+        return client_address(self.request, self.arena.settings.TRUST_PROXY)
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", JSON)

@@ -25,32 +25,13 @@ from auth.errors import AuthFailure, TokenError
 from auth.tokens import FAMILY_CLAIM, Token
 from game import protocol
 from game.protocol import error_frame, parse_intent
+from handlers.base import client_address
 from handlers.frames import FrameWriter
+from handlers.throttle import Throttled
 from store.database import StoreUnavailable
 from handlers.auth_failures import refusal
 from handlers.access_log import REDACTED
 
-
-
-class RateLimit:
-    """A token bucket: `rate` messages per second on average, bursts of up to `burst`."""
-
-    __slots__ = ("rate", "burst", "tokens", "updated")
-
-    def __init__(self, rate: float, burst: int):
-        self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.updated = time.monotonic()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
 
 
 class GameSocketHandler(tornado.websocket.WebSocketHandler):
@@ -69,6 +50,20 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
 
     def initialize(self, arena: Arena) -> None:
         self.arena = arena
+        self.address = client_address(self.request, arena.settings.TRUST_PROXY)
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        """The upgrade request: connection attempts per address are throttled before any work."""
+        try:
+            self.arena.throttles.socket_address.check(f"address:{self.address}")
+        except Throttled as exc:
+            self.set_status(429)
+            self.set_header("Retry-After", str(exc.seconds))
+            self.set_header("Content-Type", "application/json")
+            self.finish(orjson.dumps(exc.body))
+            return
+        self.arena.throttles.socket_address.count(f"address:{self.address}")
+        await super().get(*args, **kwargs)
 
     def check_origin(self, origin: str) -> bool:
         return self.arena.origins.allows(origin, self.request.headers.get("Host", ""))
@@ -78,7 +73,6 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
 
     async def open(self) -> None:
         game = self.arena.settings.game
-        self._limit = RateLimit(game.MESSAGE_RATE, game.MESSAGE_BURST)
         self.arena.heartbeat.watch(self)
         token = self.get_query_argument("token", None)
         if token:
@@ -117,6 +111,12 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             return
         if self._closed:
             return
+        try:
+            self.arena.throttles.socket_user.check(f"user:{user['id']}")
+        except Throttled:
+            self.close(protocol.CLOSE_RATE_LIMITED, "too_many_connections")
+            return
+        self.arena.throttles.socket_user.count(f"user:{user['id']}")
         self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
         self.token_family = token.get(FAMILY_CLAIM)
         self._follow_expiry(token)
@@ -153,7 +153,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         if self._closed:
             return  # the server has closed this socket: what the peer sends until it notices is ignored
         self.last_heard = time.monotonic()
-        if not self._limit.allow():
+        # The limit belongs to the user (before authentication, to the address), not the connection.
+        owner = f"user:{self.user_id}" if self.user_id is not None else f"address:{self.address}"
+        if not self.arena.throttles.frames.allow(owner):
             self.close(protocol.CLOSE_RATE_LIMITED, "rate_limited")
             return
         try:

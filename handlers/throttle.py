@@ -76,9 +76,51 @@ class Throttle:
 
 
 class Throttles:
-    """The server's throttles: failed logins per username and per address, registrations per address."""
+    """The server's throttles: failed logins per username and per address, registrations per address,
+    game socket connections per address and per user, and game frames per user (or address)."""
 
     def __init__(self, settings: Settings):
         self.login_username = Throttle(settings.THROTTLE_LOGIN_USERNAME)
         self.login_address = Throttle(settings.THROTTLE_LOGIN_ADDRESS)
         self.register_address = Throttle(settings.THROTTLE_REGISTER_ADDRESS)
+        self.socket_address = Throttle(settings.THROTTLE_SOCKET_ADDRESS)
+        self.socket_user = Throttle(settings.THROTTLE_SOCKET_USER)
+        self.frames = RateLimits(settings.game.MESSAGE_RATE, settings.game.MESSAGE_BURST)
+
+
+class RateLimit:
+    """A token bucket: `rate` messages per second on average, bursts of up to `burst`."""
+
+    __slots__ = ("rate", "burst", "tokens", "updated")
+
+    def __init__(self, rate: float, burst: int):
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class RateLimits:
+    """Token buckets by key (a user, an address), so a limit follows its owner across connections;
+    the least recently used are dropped past MAX_KEYS (a dropped bucket starts full again)."""
+
+    def __init__(self, rate: float, burst: int):
+        self.rate = rate
+        self.burst = burst
+        self._buckets: OrderedDict[str, RateLimit] = OrderedDict()
+
+    def allow(self, key: str) -> bool:
+        bucket = self._buckets.pop(key, None) or RateLimit(self.rate, self.burst)
+        self._buckets[key] = bucket
+        if len(self._buckets) > MAX_KEYS:
+            self._buckets.popitem(last=False)
+        return bucket.allow()

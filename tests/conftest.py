@@ -17,7 +17,8 @@ from tests.client import ApiClient
 
 # Quick hashing, and no throttles: tests that are about throttling set their own rates.
 TEST_SETTINGS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "THROTTLE_LOGIN_USERNAME": "",
-                  "THROTTLE_LOGIN_ADDRESS": "", "THROTTLE_REGISTER_ADDRESS": ""}
+                  "THROTTLE_LOGIN_ADDRESS": "", "THROTTLE_REGISTER_ADDRESS": "", "THROTTLE_SOCKET_ADDRESS": "",
+                  "THROTTLE_SOCKET_USER": ""}
 BACKEND_VARIABLES = ("MONGO_URL", "ARENA_MONGO_DRIVER")  # the suite runs on whichever backend these name
 TEST_ENV = {"SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs512-" * 2}
 

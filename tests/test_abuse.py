@@ -1,6 +1,7 @@
 """Hostile clients: nothing one client does degrades the others, crashes a tick or answers 500."""
 
 import pytest
+from tornado.httpclient import HTTPClientError
 
 from tests.ws import GameClient, RawSocket
 
@@ -41,3 +42,41 @@ async def test_a_socket_the_server_closed_acts_no_more(api, base_url, arena):
         said.append((await b.wait_for("message"))["text"])
     assert said == ["marker"]
     a.close()
+
+
+@pytest.mark.settings(game={**QUICK, "MESSAGE_RATE": 0.5, "MESSAGE_BURST": 6})
+@gen_test(timeout=10)
+async def test_the_frame_limit_follows_the_user_across_reconnects(api, base_url):
+    tokens = await api.login()
+    first = await GameClient.connect(base_url, tokens["access"])
+    await first.wait_for("queued")
+    for _ in range(4):
+        await first.send("move_to", tx=0.5, ty=0.5)
+    await first.wait_for("error")
+    second = await GameClient.connect(base_url, tokens["access"])  # replaces the first
+    await second.wait_for("welcome")
+    for _ in range(4):
+        await second.send("move_to", tx=0.5, ty=0.5)
+    assert await second.wait_closed() == (4008, "rate_limited")
+
+
+@pytest.mark.settings(THROTTLE_SOCKET_ADDRESS="3/min")
+@gen_test(timeout=10)
+async def test_connection_attempts_per_address_are_throttled_before_the_upgrade(api, base_url):
+    tokens = await api.login()
+    for _ in range(3):
+        (await GameClient.connect(base_url, tokens["access"])).close()
+    with pytest.raises(HTTPClientError) as refused:
+        await GameClient.connect(base_url, tokens["access"])
+    assert refused.value.code == 429 and refused.value.response.headers["Retry-After"] == "60"
+
+
+@pytest.mark.settings(THROTTLE_SOCKET_USER="2/min")
+@gen_test(timeout=10)
+async def test_connections_per_user_are_throttled(api, base_url):
+    tokens = await api.login()
+    for _ in range(2):
+        client = await GameClient.connect(base_url, tokens["access"])
+        await client.wait_for("welcome")
+    third = await GameClient.connect(base_url, tokens["access"])
+    assert await third.wait_closed() == (4008, "too_many_connections")
