@@ -30,7 +30,8 @@ class Arena:
         self.settings = settings
         self.store = store
         self.hasher = PasswordHasher(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
-                                     settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS)
+                                     settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS,
+                                     settings.PASSWORD_QUEUE)
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
         self.authenticator = Authenticator(settings.jwt, self.tokens)
@@ -75,6 +76,8 @@ class Arena:
         except asyncio.TimeoutError:
             pass
         await self.game.shutdown()
+        for socket in list(self.heartbeat.sockets):  # those that never authenticated, too
+            socket.close(protocol.CLOSE_GOING_AWAY, "server shutting down")
         self.heartbeat.stop()
         self._flusher.stop()
-        self.hasher.shutdown()
+        self.hasher.shutdown()  # what still waits for hashing answers 503

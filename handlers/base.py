@@ -10,6 +10,7 @@ from tornado import netutil
 from tornado.httputil import HTTPServerRequest
 
 from arena import Arena
+from auth.passwords import ClientGone, HasherBusy, client_gone
 from handlers.throttle import Throttled
 from settings import JWTSettings
 from store.database import StoreUnavailable
@@ -141,6 +142,8 @@ class APIHandler(tornado.web.RequestHandler):
     def prepare(self):
         self.arena.request_started()
         self._counted = True
+        stream = self.request.connection.stream
+        client_gone.set(lambda: stream.closed())
         if self.request.body and len(self.request.body) > self.arena.settings.MAX_BODY_SIZE:
             raise detail(413, f"Request body exceeds {self.arena.settings.MAX_BODY_SIZE} bytes.")
 
@@ -198,8 +201,10 @@ class APIHandler(tornado.web.RequestHandler):
             for name, value in exc.headers.items():
                 self.set_header(name, value)
             body = exc.body
-        elif isinstance(exc, StoreUnavailable):
+        elif isinstance(exc, (StoreUnavailable, HasherBusy)):
             self.set_status(503)
+            if isinstance(exc, HasherBusy):
+                self.set_header("Retry-After", str(exc.retry_after))
             body = UNAVAILABLE
         elif isinstance(exc, Throttled):
             self.set_status(429)
@@ -220,9 +225,12 @@ class APIHandler(tornado.web.RequestHandler):
     def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, (APIError, Throttled)):
             return  # an answer, not a fault
-        if isinstance(value, StoreUnavailable):
-            log.warning("%s %s answered 503: %s", self.request.method, self.request.path, value)
+        if isinstance(value, (StoreUnavailable, HasherBusy)):
+            log.warning("%s %s answered 503: %s", self.request.method, self.request.path,
+                        value or type(value).__name__)
             return
+        if isinstance(value, ClientGone):
+            return  # nobody is there to answer
         super().log_exception(typ, value, tb)
 
 
