@@ -17,7 +17,6 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from store.documents import GameResult, UserId, utcnow
 
 INITIAL_SCORE = 1500
-RECENT_GAMES_KEPT = 50  # per user, the ids of games already applied to their score
 PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined": 1, "last_login": 1}
 
 
@@ -250,20 +249,26 @@ class Store:
 
     @bounded
     async def record_game(self, result: GameResult) -> None:
-        """Write a game result exactly once, however often it is retried.
+        """Write a game result and apply its score changes exactly once, however often it is retried.
 
-        The game document is keyed by its id; each score change applies only if the user's list of
-        applied games does not hold it yet, in the same atomic update that adds it.
+        The game document lists the users not yet applied (`unapplied`). For each: (1) the score
+        changes only if the user holds no marker for this game, and the marker is set in the same
+        update; (2) the user leaves the game's `unapplied`; (3) the marker goes. A crash between any
+        two steps is finished by the retry without applying anything twice, and no per-user history
+        grows: a marker lives only while its game is being applied.
         """
         try:
-            await self.games.insert_one(result.to_document())
+            await self.games.insert_one({**result.to_document(), "unapplied": list(result.score_changes)})
         except DuplicateKeyError:
             pass
+        game = await self.games.find_one({"_id": result.id}, {"unapplied": 1})
+        unapplied = set(game.get("unapplied", ()))
         for user_id, change in result.score_changes.items():
-            await self.users.update_one(
-                {"id": user_id, "applied_games": {"$ne": result.id}},
-                {"$inc": {"score": change},
-                 "$push": {"applied_games": {"$each": [result.id], "$slice": -RECENT_GAMES_KEPT}}})
+            if user_id in unapplied:
+                await self.users.update_one({"id": user_id, "pending_games": {"$ne": result.id}},
+                                            {"$inc": {"score": change}, "$push": {"pending_games": result.id}})
+                await self.games.update_one({"_id": result.id}, {"$pull": {"unapplied": user_id}})
+            await self.users.update_one({"id": user_id}, {"$pull": {"pending_games": result.id}})
 
     @bounded
     async def recent_games(self, user_id: UserId, limit: int) -> list[GameResult]:

@@ -4,7 +4,8 @@ Used when MONGO_URL is unset. It keeps documents in dicts with hash indexes, so 
 indexed field costs the same with ten users or a million — mongomock scans every document on every
 query and insert, on the IOLoop (see BENCHMARKS.md). Semantics follow MongoDB for what is used:
 equality (arrays match any element, dotted paths reach into arrays of documents), `$ne`, `$lt`,
-`$lte`, `$gt`, `$gte`, `$in`; updates `$set`, `$inc`, `$max`, `$push` (with `$each`/`$slice`); unique
+`$lte`, `$gt`, `$gte`, `$in`; updates `$set`, `$inc`, `$max`, `$push` (with `$each`/`$slice`), `$pull`
+(by equality); unique
 indexes raising DuplicateKeyError; inclusion and exclusion projections of top-level fields; sort by
 scalar fields and limit; datetimes kept at BSON's millisecond precision and tuples stored as arrays.
 Anything else (partial, sparse, collation or unique compound indexes, `unique` added to an existing
@@ -121,6 +122,10 @@ def _apply_update(document: dict, update: dict, inserting: bool) -> None:
                 current = document.get(field, _MISSING)
                 if current is _MISSING or operand > current:
                     document[field] = _copy(operand)
+            elif operator == "$pull":
+                if isinstance(operand, dict):
+                    raise NotImplementedError("the embedded store pulls by equality only")
+                document[field] = [item for item in document.get(field, []) if item != operand]
             elif operator == "$push":
                 items = document.setdefault(field, [])
                 if isinstance(operand, dict) and "$each" in operand:
