@@ -47,6 +47,7 @@ class Player:
     blink_ready_at: float = 0.0
     connected: bool = True
     disconnected_at: float = 0.0
+    acted: bool = False  # sent a move, fireball or blink in this game; a human who never does is AFK
 
 
 @dataclass
@@ -100,6 +101,7 @@ class Match:
 
     def _actor(self, player_id: int) -> Player:
         player = self.players[player_id]
+        player.acted = True
         if not player.alive or self.over:
             raise Refused(protocol.DEAD, "dead players cannot act")
         return player
@@ -265,7 +267,13 @@ class Match:
         }
 
     def score_changes(self) -> dict[int, int]:
-        """The original rule: the survivor +10, every dead human −5; bots have no score."""
+        """The original rule: the survivor +10, every dead human −5; bots have no score.
+
+        Only games between at least two humans who played are rated: a win over bots, or over humans
+        who never moved (accounts queued to be farmed), changes no score.
+        """
+        if sum(1 for player in self.players.values() if not player.bot and player.acted) < 2:
+            return {}
         changes = {}
         for player in self.players.values():
             if player.bot:

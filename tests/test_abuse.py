@@ -3,6 +3,7 @@
 import pytest
 from tornado.httpclient import HTTPClientError
 
+from tests.test_game_sessions import DEADLY, play_to_the_end
 from tests.ws import GameClient, RawSocket
 
 gen_test = pytest.mark.gen_test
@@ -80,3 +81,18 @@ async def test_connections_per_user_are_throttled(api, base_url):
         await client.wait_for("welcome")
     third = await GameClient.connect(base_url, tokens["access"])
     assert await third.wait_closed() == (4008, "too_many_connections")
+
+
+@pytest.mark.settings(game=DEADLY)
+@gen_test(timeout=20)
+async def test_beating_accounts_that_never_play_earns_nothing(api, base_url, arena, store):
+    clients = []
+    for name in ("farmer", "idle1", "idle2"):
+        clients.append(await GameClient.connect(base_url, (await api.login(name))["access"]))
+    for client in clients:
+        await client.wait_for("game_start")
+    over = await play_to_the_end(clients[0])
+    assert over["winner"] == 1 and over["scores"] == {}
+    await arena.game.results.drained()
+    assert {user["username"]: user["score"] async for user in store.users.find({})} == {
+        "farmer": 1500, "idle1": 1500, "idle2": 1500}

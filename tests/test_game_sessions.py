@@ -244,13 +244,15 @@ async def test_move_to_moves_the_player_in_the_server_state(api, base_url):
 
 
 async def players_in_a_room(api, base_url, *names: str) -> tuple[list[GameClient], list[dict]]:
-    """The named users (ids 1, 2, … in order) connected, each past their `game_start`; and their tokens."""
+    """The named users (ids 1, 2, … in order) connected, each past their `game_start` and each having
+    moved once (so the game is rated); and their tokens."""
     clients, tokens = [], []
     for name in names:
         tokens.append(await api.login(name))
         clients.append(await GameClient.connect(base_url, tokens[-1]["access"]))
     for client in clients:
         await client.wait_for("game_start")
+        await client.send("move_to", tx=0.9, ty=0.5)
     return clients, tokens
 
 

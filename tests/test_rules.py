@@ -167,6 +167,8 @@ def test_chat_is_limited_and_open_to_the_dead():
 def test_game_ends_when_one_is_left_and_scores_follow_the_original_rule():
     match = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1))
     match.players[3].bot = True
+    match.move_to(1, 0.3, 0.5)
+    match.move_to(2, 1.4, 0.9)
     match.players[2].alive = False
     match.step(DT)
     assert not match.over
@@ -174,6 +176,19 @@ def test_game_ends_when_one_is_left_and_scores_follow_the_original_rule():
     match.step(DT)
     assert match.over and match.winner == 1
     assert match.score_changes() == {1: 10, 2: -5}
+
+
+@pytest.mark.parametrize("second_human_acts", [False, True])
+def test_a_win_over_bots_or_afk_humans_is_unrated(second_human_acts):
+    match = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1))
+    match.players[3].bot = True
+    match.move_to(1, 0.3, 0.5)
+    if second_human_acts:
+        match.blink(2, 1.4, 0.9)
+    match.players[2].alive = match.players[3].alive = False
+    match.step(DT)
+    assert match.over and match.winner == 1
+    assert match.score_changes() == ({1: 10, 2: -5} if second_human_acts else {})
 
 
 def test_dropped_player_stands_still_then_counts_as_dead_after_the_grace():
