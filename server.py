@@ -18,6 +18,7 @@ from store.database import StoreUnavailable
 from handlers import routes
 from handlers.access_log import log_request
 from handlers.base import NotFoundHandler
+from handlers.http_server import make_server
 from handlers.static import StaticHandler
 from settings import Settings, SettingsError, load_settings
 
@@ -56,8 +57,8 @@ async def serve(settings: Settings) -> None:
     """Run until SIGINT/SIGTERM, then drain in-flight requests and close everything in order."""
     store = await connect_store(settings)
     arena = Arena(settings, store)
-    server = make_app(arena).listen(settings.PORT, settings.HOST, max_body_size=settings.MAX_BODY_SIZE * 16,
-                                    xheaders=False)
+    server = make_server(make_app(arena), settings)
+    server.listen(settings.PORT, settings.HOST)
     arena.start()
     # Everything built so far (modules, settings, the app) lives as long as the process: keep it out
     # of the garbage collector's full passes, which otherwise stall a tick for tens of ms, and make

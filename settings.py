@@ -143,6 +143,10 @@ class Settings:
     LOG_LEVEL: str = "info"
     ALLOWED_ORIGINS: tuple[str, ...] = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
     MAX_BODY_SIZE: int = 64 * 1024
+    IDLE_TIMEOUT: float = 10.0  # seconds a connection may sit idle, or take to send its headers
+    BODY_TIMEOUT: float = 10.0  # seconds a request body may take to arrive
+    MAX_CONNECTIONS: int = 10_000  # open HTTP and WebSocket connections in all; more are closed at once
+    MAX_CONNECTIONS_PER_ADDRESS: int = 256  # per peer address (not applied behind a trusted proxy)
     SHUTDOWN_TIMEOUT: float = 5.0
     TOKEN_FLUSH_INTERVAL: float = 3600.0  # embedded store only: MongoDB's TTL indexes do it there
     PASSWORD_TIME_COST: int = 3  # Argon2id, OWASP's second recommended configuration

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import orjson
 import tornado.web
 from tornado import netutil
+from tornado import httputil
 from tornado.httputil import HTTPServerRequest
 
 from arena import Arena
@@ -94,8 +95,16 @@ def read_fields(data: dict, *names: str) -> list[str]:
     return values
 
 
+@tornado.web.stream_request_body
 class APIHandler(tornado.web.RequestHandler):
-    """Base of the JSON endpoints: parses bodies as DRF does and answers every error as JSON."""
+    """Base of the JSON endpoints: parses bodies as DRF does and answers every error as JSON.
+
+    Bodies are streamed in, so an oversized Content-Length is refused (413) before a byte of the body
+    is read, and a body without one stops being buffered at ARENA_MAX_BODY_SIZE.
+    """
+
+    _body: list[bytes]
+    _body_size = 0
 
     def initialize(self, arena: Arena) -> None:
         """Routes hand every handler the services it uses (handlers.routes)."""
@@ -144,8 +153,18 @@ class APIHandler(tornado.web.RequestHandler):
         self._counted = True
         stream = self.request.connection.stream
         client_gone.set(lambda: stream.closed())
-        if self.request.body and len(self.request.body) > self.arena.settings.MAX_BODY_SIZE:
-            raise detail(413, f"Request body exceeds {self.arena.settings.MAX_BODY_SIZE} bytes.")
+        self._body = []
+        declared = self.request.headers.get("Content-Length", "0")
+        if not declared.isdigit() or int(declared) > self.arena.settings.MAX_BODY_SIZE:
+            self._too_large()
+
+    def data_received(self, chunk: bytes) -> None:
+        self._body_size += len(chunk)
+        if self._body_size <= self.arena.settings.MAX_BODY_SIZE:
+            self._body.append(chunk)  # past the limit Tornado's own max_body_size ends the connection
+
+    def _too_large(self) -> None:
+        raise detail(413, f"Request body exceeds {self.arena.settings.MAX_BODY_SIZE} bytes.")
 
     def on_finish(self) -> None:
         if getattr(self, "_counted", False):
@@ -170,6 +189,9 @@ class APIHandler(tornado.web.RequestHandler):
 
     def body_data(self) -> dict:
         """The request body as a dict: JSON, url-encoded form or multipart, like DRF's default parsers."""
+        if self._body_size > self.arena.settings.MAX_BODY_SIZE:
+            self._too_large()
+        self.request.body = b"".join(self._body)
         if not self.request.body and "Content-Type" not in self.request.headers:
             return {}
         media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -185,9 +207,11 @@ class APIHandler(tornado.web.RequestHandler):
                     f"Invalid data. Expected a dictionary, but got {kind}."]})
             return data
         if media_type in PARSED_MEDIA_TYPES:
-            # Tornado has parsed both form encodings already; like a QueryDict, the last value wins.
-            return {name: values[-1].decode("utf-8", "replace")
-                    for name, values in self.request.body_arguments.items()}
+            arguments: dict[str, list[bytes]] = {}
+            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.request.body,
+                                          arguments, {}, self.request.headers)
+            # Like a QueryDict, the last value wins.
+            return {name: values[-1].decode("utf-8", "replace") for name, values in arguments.items()}
         shown = self.request.headers.get("Content-Type", "")
         raise detail(415, f'Unsupported media type "{shown}" in request.')
 

@@ -11,6 +11,7 @@ import pytest
 
 from arena import Arena
 from store.connection import connect_store
+from handlers.http_server import make_server
 from server import make_app
 from settings import load_settings
 from tests.client import ApiClient
@@ -63,6 +64,16 @@ def arena(io_loop, settings, store):
 @pytest.fixture
 def app(arena):
     return make_app(arena)
+
+
+@pytest.fixture
+def http_server(request, io_loop, _unused_port, app, settings):
+    """pytest-tornado's fixture, but the server is built as server.py builds it (timeouts, caps)."""
+    server = make_server(app, settings)
+    server.add_socket(_unused_port[0])
+    yield server
+    server.stop()
+    io_loop.run_sync(server.close_all_connections)
 
 
 @pytest.fixture

@@ -19,11 +19,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(*args: str, env: dict | None = None) -> subprocess.Popen:
+def start_server(*args: str, env: dict | None = None, **popen: object) -> subprocess.Popen:
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_"))}
     environment.update(env or {})
     return subprocess.Popen([sys.executable, "server.py", *args], cwd=ROOT, env=environment,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, **popen)
 
 
 def wait_until_listening(process: subprocess.Popen) -> list[str]:
