@@ -7,8 +7,9 @@ import tornado.web
 from auth.users import isoformat, public_user
 from handlers.authenticated import AuthenticatedHandler
 from handlers.base import APIHandler
+from store.database import LEADERBOARD_SIZE
 
-MAX_LIMIT = 100
+MAX_LIMIT = LEADERBOARD_SIZE
 
 
 class LeaderboardHandler(APIHandler):

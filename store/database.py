@@ -7,6 +7,7 @@ and with the embedded store (store.embedded), so the backend is a choice of clie
 import asyncio
 import functools
 import inspect
+import time
 import unicodedata
 from datetime import datetime
 from typing import Any, Optional
@@ -17,6 +18,8 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from store.documents import GameResult, UserId, utcnow
 
 INITIAL_SCORE = 1500
+LEADERBOARD_SIZE = 100  # the most any request may ask for
+LEADERBOARD_SECONDS = 2.0
 PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined": 1, "last_login": 1}
 
 
@@ -61,6 +64,8 @@ class Store:
         self.kind = kind  # "mongodb" or "embedded"
         self.driver = driver  # "motor", "pymongo" or "embedded"
         self.timeout = timeout
+        self._leaderboard: Optional[list[dict]] = None
+        self._leaderboard_read_at = 0.0
         db = client[db_name]
         self.db = db
         self.users = db["users"]
@@ -160,8 +165,14 @@ class Store:
 
     @bounded
     async def leaderboard(self, limit: int) -> list[dict]:
-        cursor = self.users.find({"is_active": True}, PUBLIC_USER_FIELDS)
-        return [user async for user in cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(limit)]
+        """The top `limit` (at most LEADERBOARD_SIZE) active users, from the score index, read at most
+        once per LEADERBOARD_SECONDS and after every game this process records."""
+        if self._leaderboard is None or time.monotonic() - self._leaderboard_read_at > LEADERBOARD_SECONDS:
+            cursor = self.users.find({"is_active": True}, PUBLIC_USER_FIELDS)
+            self._leaderboard = [user async for user in
+                                 cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(LEADERBOARD_SIZE)]
+            self._leaderboard_read_at = time.monotonic()
+        return self._leaderboard[:limit]
 
     # Token records
 
@@ -257,6 +268,7 @@ class Store:
         two steps is finished by the retry without applying anything twice, and no per-user history
         grows: a marker lives only while its game is being applied.
         """
+        self._leaderboard = None
         try:
             await self.games.insert_one({**result.to_document(), "unapplied": list(result.score_changes)})
         except DuplicateKeyError:

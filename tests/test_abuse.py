@@ -96,3 +96,16 @@ async def test_beating_accounts_that_never_play_earns_nothing(api, base_url, are
     await arena.game.results.drained()
     assert {user["username"]: user["score"] async for user in store.users.find({})} == {
         "farmer": 1500, "idle1": 1500, "idle2": 1500}
+
+
+@gen_test(timeout=30)
+async def test_the_leaderboard_is_read_from_the_store_once_however_often_it_is_asked(api, store, monkeypatch):
+    for name in ("ann", "ben", "cid"):
+        await api.register(name)
+    reads = []
+    find = store.users.find
+    monkeypatch.setattr(store.users, "find", lambda *args, **kwargs: reads.append(1) or find(*args, **kwargs))
+    boards = [(await api.get(f"/api/leaderboard/?limit={n % 3 + 1}")).json["results"] for n in range(30)]
+    assert [len(board) for board in boards[:3]] == [1, 2, 3]
+    assert [row["username"] for row in boards[2]] == ["ann", "ben", "cid"]
+    assert len(reads) == 1
