@@ -4,6 +4,7 @@ Shared by the WebSocket handler, the game and the tests; docs/protocol.md descri
 """
 
 import math
+import unicodedata
 
 import orjson
 
@@ -61,8 +62,17 @@ def parse_intent(event: str, message: dict) -> dict:
         text = message.get("text")
         if not isinstance(text, str):
             raise ValueError("message needs a string text")
-        return {"text": text}
+        return {"text": _printable(text)}
     return {"tx": _coordinate(event, message.get("tx")), "ty": _coordinate(event, message.get("ty"))}
+
+
+# Bidirectional embeddings, overrides and isolates: they reorder what other players see.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(text: str) -> str:
+    """Chat text without control characters (newlines included) or bidirectional controls."""
+    return "".join(char for char in text if char not in BIDI_CONTROLS and unicodedata.category(char) != "Cc")
 
 
 def _coordinate(event: str, value: object) -> float:

@@ -208,8 +208,11 @@ class APIHandler(tornado.web.RequestHandler):
             return data
         if media_type in PARSED_MEDIA_TYPES:
             arguments: dict[str, list[bytes]] = {}
-            httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.request.body,
-                                          arguments, {}, self.request.headers)
+            try:
+                httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), self.request.body,
+                                              arguments, {}, self.request.headers)
+            except httputil.HTTPInputError as exc:
+                raise detail(400, f"Multipart form parse error - {exc}") from None
             # Like a QueryDict, the last value wins.
             return {name: values[-1].decode("utf-8", "replace") for name, values in arguments.items()}
         shown = self.request.headers.get("Content-Type", "")

@@ -7,6 +7,7 @@ from handlers.accounts import HealthHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler, PasswordChangeHandler
+from handlers.openapi import SchemaHandler
 from handlers.static import StaticHandler
 from handlers.stats import StatsHandler
 from handlers.tokens import RevokeAllHandler
@@ -33,6 +34,7 @@ def build(arena: Arena) -> list:
         (r"/api/register/", RegisterHandler, services),
         (r"/api/health/", HealthHandler, services),
         (r"/api/stats/", StatsHandler, services),
+        (r"/api/schema/", SchemaHandler, services),
         *((path, handler, services) for path, handler in token_handlers),
         (r"/api/token/revoke-all/", RevokeAllHandler, services),
         (r"/api/me/", MeHandler, services),

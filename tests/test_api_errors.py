@@ -65,3 +65,9 @@ async def test_unexpected_failure_is_500_json_without_traceback(api, store, monk
     response = await api.post("/api/register/", {"username": "bob", "password": "long enough"})
     assert response.status == 500
     assert response.json == {"detail": "A server error occurred."}
+
+
+@pytest.mark.gen_test
+async def test_multipart_without_a_boundary_is_400_not_500(api):
+    response = await api.post("/api/register/", body=b"x", headers={"Content-Type": "multipart/form-data"})
+    assert response.status == 400 and response.json["detail"].startswith("Multipart form parse error")

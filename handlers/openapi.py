@@ -1,0 +1,95 @@
+"""`GET /api/schema/`: the REST API as an OpenAPI 3.1 document (a test checks it against the routes)."""
+
+from handlers.base import APIHandler
+
+DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}, "code": {"type": "string"}},
+          "required": ["detail"]}
+FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+TOKEN_PAIR = {"type": "object", "properties": {"refresh": {"type": "string"}, "access": {"type": "string"}},
+              "required": ["refresh", "access"]}
+USER = {"type": "object", "required": ["id", "username", "score", "date_joined", "last_login"], "properties": {
+    "id": {"type": "integer"}, "username": {"type": "string"}, "score": {"type": "integer"},
+    "date_joined": {"type": "string", "format": "date-time"},
+    "last_login": {"type": ["string", "null"], "format": "date-time"}}}
+BEARER = [{"bearer": []}]
+
+
+def _json(schema: dict) -> dict:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _answer(description: str, schema: dict) -> dict:
+    return {"description": description, **_json(schema)}
+
+
+def _errors(*statuses: int) -> dict:
+    """The error answers an endpoint may give, each DRF-shaped JSON."""
+    described = {400: ("Invalid fields, or a body that is no JSON object", {"anyOf": [FIELD_ERRORS, DETAIL]}), 401: ("Not authenticated", DETAIL),
+                 413: ("Body too large", DETAIL), 415: ("Unsupported media type", DETAIL),
+                 429: ("Throttled", DETAIL), 503: ("Temporarily unavailable", DETAIL)}
+    return {str(status): _answer(*described[status]) for status in statuses}
+
+
+def _strings(*names: str) -> dict:
+    return {"type": "object", "required": list(names), "properties": {name: {"type": "string"} for name in names}}
+
+
+def _post(summary: str, fields: tuple, answer: dict, *errors: int, secured: bool = False, created: bool = False) -> dict:
+    operation = {"summary": summary, "responses": {"201" if created else "200": _answer("Done", answer),
+                                                   **_errors(400, 413, 415, 503, *errors)}}
+    if fields:
+        operation["requestBody"] = {"required": True, **_json(_strings(*fields))}
+    if secured:
+        operation["security"] = BEARER
+    return {"post": operation}
+
+
+def _get(summary: str, answer: dict, *errors: int, query: tuple = (), secured: bool = False) -> dict:
+    operation = {"summary": summary, "responses": {"200": _answer("Done", answer), **_errors(503, *errors)},
+                 "parameters": [{"name": name, "in": "query", "required": False,
+                                 "schema": {"type": "integer", "minimum": low, "maximum": high}}
+                                for name, low, high in query]}
+    if secured:
+        operation["security"] = BEARER
+    return {"get": operation}
+
+
+def _results(item: dict) -> dict:
+    return {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": item}}}
+
+
+PATHS = {
+    "/api/register/": _post("Create an account", ("username", "password"), _strings("username"), 429, created=True),
+    "/api/health/": _get("Whether MongoDB answers in time", {"type": "object"}),
+    "/api/stats/": _get("Rooms, players, tick durations", {"type": "object"}, 400, query=(("ticks", 1, 3600),)),
+    "/api/schema/": _get("This document", {"type": "object"}),
+    "/api/token/": _post("Log in: a refresh and an access token", ("username", "password"), TOKEN_PAIR, 401, 429),
+    "/api/token/refresh/": _post("A new access token (and refresh token when rotating)", ("refresh",),
+                                 {"type": "object", "required": ["access"]}, 401),
+    "/api/token/verify/": _post("Whether a token is valid", ("token",), {"type": "object"}, 401),
+    "/api/token/blacklist/": _post("Log out: blacklist a refresh token", ("refresh",), {"type": "object"}, 401),
+    "/api/token/sliding/": _post("Log in: a sliding token", ("username", "password"), _strings("token"), 401, 429),
+    "/api/token/sliding/refresh/": _post("A sliding token with a later exp", ("token",), _strings("token"), 401),
+    "/api/token/revoke-all/": _post("Log out everywhere", (), {"type": "object"}, 401, secured=True),
+    "/api/me/": _get("Your account", USER, 401, secured=True),
+    "/api/me/games/": _get("Your recent games", _results({"type": "object"}), 400, 401, query=(("limit", 1, 100),),
+                           secured=True),
+    "/api/password/change/": _post("Change your password; every other session ends",
+                                   ("old_password", "new_password"), TOKEN_PAIR, 401, secured=True),
+    "/api/leaderboard/": _get("The best players", _results(USER), 400, query=(("limit", 1, 100),)),
+}
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {"title": "Tornado Arena", "version": "1", "description":
+             "SimpleJWT-compatible tokens and the game's REST API; the WebSocket is in docs/protocol.md."},
+    "paths": PATHS,
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+}
+
+
+class SchemaHandler(APIHandler):
+    """`GET /api/schema/` → the OpenAPI 3.1 document of the REST API."""
+
+    def get(self):
+        self.write_json(DOCUMENT)
