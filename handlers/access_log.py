@@ -8,6 +8,7 @@ import tornado.web
 access_log = logging.getLogger("tornado.access")
 _TOKEN_IN_QUERY = re.compile(r"([?&](?:access_)?token=)[^&#]*")
 REDACTED = "[redacted]"
+CLIENT_GONE = 499  # the client hung up before its answer: routine, not a warning
 
 
 def redact_token(uri: str) -> str:
@@ -18,7 +19,7 @@ def redact_token(uri: str) -> str:
 def log_request(handler: tornado.web.RequestHandler) -> None:
     """`Application(log_function=...)`: Tornado's format, with the URI redacted."""
     status = handler.get_status()
-    level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
+    level = logging.INFO if status < 400 or status == CLIENT_GONE else logging.WARNING if status < 500 else logging.ERROR
     if not access_log.isEnabledFor(level):
         return  # at a quieter log level a request costs no formatting at all
     request = handler.request

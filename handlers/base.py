@@ -233,6 +233,9 @@ class APIHandler(tornado.web.RequestHandler):
             if isinstance(exc, HasherBusy):
                 self.set_header("Retry-After", str(exc.retry_after))
             body = UNAVAILABLE
+        elif isinstance(exc, ClientGone):
+            self.set_status(499, "Client Closed Request")  # nginx's code: logged, sent to nobody
+            body = {"detail": "The client closed the request."}
         elif isinstance(exc, Throttled):
             self.set_status(429)
             self.set_header("Retry-After", str(exc.seconds))
