@@ -6,6 +6,7 @@ import asyncio
 import http.client
 import json
 import os
+import threading
 
 import orjson
 import pytest
@@ -43,9 +44,15 @@ def server(tmp_path_factory):
         "GAME_MESSAGE_RATE": "100000", "GAME_MESSAGE_BURST": "100000", "GAME_BOT_FILL_AFTER": "0",
         "ARENA_RESULTS_JOURNAL": str(tmp_path_factory.mktemp("journal"))})
     wait_until_listening(process)
+    # Read the log as it comes: a pipe nobody reads fills up and then blocks the server's logging.
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+    reader.start()
     yield port
     process.terminate()
-    _, log = process.communicate(timeout=15)
+    process.wait(timeout=15)
+    reader.join(timeout=15)
+    log = "".join(lines)
     assert "Traceback" not in log, log
 
 
