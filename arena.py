@@ -45,6 +45,7 @@ class Arena:
                                    lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout"))
         self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)
         self.requests_in_flight = 0
+        self.draining = False  # set at the first moment of a SIGTERM: readiness answers 503
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -71,6 +72,7 @@ class Arena:
 
     async def shutdown(self) -> None:
         """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop the game and the rest."""
+        self.draining = True
         try:
             await asyncio.wait_for(self._idle.wait(), self.settings.SHUTDOWN_TIMEOUT)
         except asyncio.TimeoutError:

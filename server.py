@@ -37,6 +37,7 @@ def make_app(arena: Arena) -> tornado.web.Application:
         websocket_max_message_size=arena.settings.game.MAX_MESSAGE_SIZE,
         static_path=routes.STATIC_PATH,
         static_handler_class=StaticHandler,
+        static_handler_args={"trust_proxy": arena.settings.TRUST_PROXY},
     )
 
 
@@ -73,8 +74,12 @@ async def serve(settings: Settings) -> None:
                     "survive a restart")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    def begin_stopping() -> None:
+        arena.draining = True  # readiness fails at once, before anything closes
+        stop.set()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, begin_stopping)
     await stop.wait()
     log.info("shutting down")
     server.stop()

@@ -5,6 +5,8 @@ import re
 
 import tornado.web
 
+from handlers.request_ids import request_id
+
 access_log = logging.getLogger("tornado.access")
 _TOKEN_IN_QUERY = re.compile(r"([?&](?:access_)?token=)[^&#]*")
 REDACTED = "[redacted]"
@@ -23,5 +25,6 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     if not access_log.isEnabledFor(level):
         return  # at a quieter log level a request costs no formatting at all
     request = handler.request
-    access_log.log(level, "%d %s %s (%s) %.2fms", status, request.method, redact_token(request.uri),
-                   request.remote_ip, 1000.0 * request.request_time())
+    access_log.log(level, "%d %s %s (%s) %.2fms [%s]", status, request.method, redact_token(request.uri),
+                   request.remote_ip, 1000.0 * request.request_time(),
+                   request_id(request, trust_proxy=False))  # decided by the handler already; else a new one

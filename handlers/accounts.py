@@ -1,4 +1,4 @@
-"""Account endpoints: registration and the health check."""
+"""Account endpoints and health checks: registration, health for people, liveness and readiness for machines."""
 
 from store.database import StoreUnavailable
 from auth.users import InvalidFields, register_user
@@ -31,3 +31,26 @@ class HealthHandler(APIHandler):
             self.write_json({"status": "degraded", "store": "unavailable", "driver": store.driver}, status=503)
         else:
             self.write_json({"status": "ok", "store": store.kind, "driver": store.driver})
+
+
+class LiveHandler(APIHandler):
+    """`GET /api/health/live`: 200 while the process answers at all (for an orchestrator's liveness probe)."""
+
+    def get(self):
+        self.write_json({"status": "ok"})
+
+
+class ReadyHandler(APIHandler):
+    """`GET /api/health/ready`: 200 when MongoDB answers and the server is not stopping; 503 from the first
+    moment of a SIGTERM, so a load balancer sends no new players before sockets close."""
+
+    async def get(self):
+        if self.arena.draining:
+            self.write_json({"status": "draining"}, status=503)
+            return
+        try:
+            await self.arena.store.ping()
+        except StoreUnavailable:
+            self.write_json({"status": "unavailable"}, status=503)
+        else:
+            self.write_json({"status": "ready"})

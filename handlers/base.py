@@ -12,6 +12,7 @@ from tornado.httputil import HTTPServerRequest
 
 from arena import Arena
 from auth.passwords import ClientGone, HasherBusy, client_gone
+from handlers.request_ids import HEADER, request_id
 from handlers.throttle import Throttled
 from settings import JWTSettings
 from store.database import StoreUnavailable
@@ -109,7 +110,7 @@ class APIHandler(tornado.web.RequestHandler):
     def initialize(self, arena: Arena) -> None:
         """Routes hand every handler the services it uses (handlers.routes)."""
         self.arena = arena
-        self._set_cors_headers()
+        self._set_request_headers()
 
     def client_address(self) -> str:
         return client_address(self.request, self.arena.settings.TRUST_PROXY)
@@ -119,7 +120,11 @@ class APIHandler(tornado.web.RequestHandler):
         for name, value in API_HEADERS.items():
             self.set_header(name, value)
         if hasattr(self, "arena"):  # after an error cleared the headers; at first, initialize sets them
-            self._set_cors_headers()
+            self._set_request_headers()
+
+    def _set_request_headers(self) -> None:
+        self.set_header(HEADER, request_id(self.request, self.arena.settings.TRUST_PROXY))
+        self._set_cors_headers()
 
     def _set_cors_headers(self) -> None:
         """A browser page from an allowed origin may read the answer (tokens travel in headers and
@@ -261,7 +266,11 @@ class APIHandler(tornado.web.RequestHandler):
             return
         if isinstance(value, ClientGone):
             return  # nobody is there to answer
-        super().log_exception(typ, value, tb)
+        if isinstance(value, tornado.web.HTTPError):  # an answer (e.g. @authenticated's 403): no traceback
+            super().log_exception(typ, value, tb)
+            return
+        log.error("%s %s failed (request %s)", self.request.method, self.request.path,
+                  request_id(self.request, self.arena.settings.TRUST_PROXY), exc_info=(typ, value, tb))
 
 
 class NotFoundHandler(APIHandler):

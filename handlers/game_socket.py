@@ -27,6 +27,7 @@ from game import protocol
 from game.protocol import error_frame, parse_intent
 from handlers.base import client_address
 from handlers.frames import FrameWriter
+from handlers.request_ids import HEADER, request_id
 from handlers.throttle import Throttled
 from store.database import StoreUnavailable
 from handlers.auth_failures import refusal
@@ -63,6 +64,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             self.finish(orjson.dumps(exc.body))
             return
         self.arena.throttles.socket_address.count(f"address:{self.address}")
+        self.set_header(HEADER, request_id(self.request, self.arena.settings.TRUST_PROXY))
         await super().get(*args, **kwargs)
 
     def check_origin(self, origin: str) -> bool:

@@ -61,6 +61,8 @@ def _results(item: dict) -> dict:
 PATHS = {
     "/api/register/": _post("Create an account", ("username", "password"), _strings("username"), 429, created=True),
     "/api/health/": _get("Whether MongoDB answers in time", {"type": "object"}),
+    "/api/health/live": _get("Whether the process answers", {"type": "object"}),
+    "/api/health/ready": _get("Whether to send new players here (MongoDB answers, not stopping)", {"type": "object"}),
     "/api/stats/": _get("Rooms, players, tick durations", {"type": "object"}, 400, query=(("ticks", 1, 3600),)),
     "/api/schema/": _get("This document", {"type": "object"}),
     "/api/token/": _post("Log in: a refresh and an access token", ("username", "password"), TOKEN_PAIR, 401, 429),

@@ -3,7 +3,7 @@
 import os
 
 from auth.imports import import_string
-from handlers.accounts import HealthHandler, RegisterHandler
+from handlers.accounts import HealthHandler, LiveHandler, ReadyHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler, PasswordChangeHandler
@@ -33,6 +33,8 @@ def build(arena: Arena) -> list:
     return [
         (r"/api/register/", RegisterHandler, services),
         (r"/api/health/", HealthHandler, services),
+        (r"/api/health/live", LiveHandler, services),
+        (r"/api/health/ready", ReadyHandler, services),
         (r"/api/stats/", StatsHandler, services),
         (r"/api/schema/", SchemaHandler, services),
         *((path, handler, services) for path, handler in token_handlers),
@@ -42,5 +44,6 @@ def build(arena: Arena) -> list:
         (r"/api/me/games/", MyGamesHandler, services),
         (r"/api/leaderboard/", LeaderboardHandler, services),
         (r"/wss/multiplayer/", GameSocketHandler, services),
-        (r"/()", StaticHandler, {"path": STATIC_PATH, "default_filename": "index.html"}),
+        (r"/()", StaticHandler, {"path": STATIC_PATH, "default_filename": "index.html",
+                                 "trust_proxy": arena.settings.TRUST_PROXY}),
     ]

@@ -1,0 +1,65 @@
+"""What an operator's machines look at: liveness, readiness (503 from the first moment of stopping),
+and a request id on every answer and in the access log."""
+
+import asyncio
+import logging
+
+import pytest
+
+from tests.test_password_queue import block_hashing, until  # noqa: F401 (a fixture)
+from tests.test_store_faults import hang
+
+gen_test = pytest.mark.gen_test
+
+
+@gen_test
+async def test_live_and_ready_when_all_is_well(api):
+    live = await api.get("/api/health/live")
+    assert (live.status, live.json) == (200, {"status": "ok"})
+    ready = await api.get("/api/health/ready")
+    assert (ready.status, ready.json) == (200, {"status": "ready"})
+
+
+@pytest.mark.settings(MONGO_TIMEOUT=0.3)
+@gen_test
+async def test_not_ready_while_mongodb_does_not_answer_but_still_live(api, store, monkeypatch):
+    hang(monkeypatch, store.db, "command")
+    ready = await api.get("/api/health/ready")
+    assert (ready.status, ready.json) == (503, {"status": "unavailable"})
+    assert (await api.get("/api/health/live")).status == 200
+
+
+@pytest.mark.settings(PASSWORD_WORKERS=1, SHUTDOWN_TIMEOUT=5)
+@gen_test(timeout=10)
+async def test_not_ready_from_the_first_moment_of_stopping(api, arena, block_hashing):  # noqa: F811
+    await api.register()
+    release = block_hashing(arena)
+    login = asyncio.ensure_future(api.post("/api/token/", {"username": "alice", "password": "correct horse"}))
+    await until(lambda: arena.hasher.queued == 1)
+    stopping = asyncio.ensure_future(arena.shutdown())  # waits for the login in flight
+    ready = await api.get("/api/health/ready")
+    assert (ready.status, ready.json) == (503, {"status": "draining"})
+    release.set()
+    assert (await login).status == 200
+    await stopping
+
+
+@gen_test
+async def test_every_answer_has_a_request_id_that_the_access_log_shows(api, http_client, base_url, caplog):
+    caplog.set_level(logging.INFO, logger="tornado.access")
+    answers = [await api.get("/api/health/live"), await api.get("/api/nowhere/"),
+               await api.post("/api/token/", {"username": "x", "password": "y"})]
+    page = await http_client.fetch(base_url + "/")
+    ids = [answer.headers["X-Request-ID"] for answer in answers] + [page.headers["X-Request-ID"]]
+    assert len(set(ids)) == 4 and all(len(found) == 32 for found in ids)
+    for found in ids:
+        assert f"[{found}]" in caplog.text
+
+
+@pytest.mark.parametrize("trusted", [pytest.param(True, marks=pytest.mark.settings(TRUST_PROXY=True)), False])
+@gen_test
+async def test_a_proxys_request_id_is_kept_only_when_the_proxy_is_trusted(api, trusted):
+    sent = await api.get("/api/health/live", headers={"X-Request-ID": "lb-42.a"})
+    assert (sent.headers["X-Request-ID"] == "lb-42.a") is trusted
+    odd = await api.get("/api/health/live", headers={"X-Request-ID": "bad id!"})
+    assert odd.headers["X-Request-ID"] != "bad id!"
