@@ -26,24 +26,29 @@ TOKEN_PATHS = {
 }
 
 
+# Every path that serves the arena's services, besides SimpleJWT's token paths above.
+ARENA_PATHS = {
+    r"/api/register/": RegisterHandler,
+    r"/api/health/": HealthHandler,
+    r"/api/health/live": LiveHandler,
+    r"/api/health/ready": ReadyHandler,
+    r"/api/stats/": StatsHandler,
+    r"/api/schema/": SchemaHandler,
+    r"/api/token/revoke-all/": RevokeAllHandler,
+    r"/api/me/": MeHandler,
+    r"/api/password/change/": PasswordChangeHandler,
+    r"/api/me/games/": MyGamesHandler,
+    r"/api/leaderboard/": LeaderboardHandler,
+    r"/wss/multiplayer/": GameSocketHandler,
+}
+
+
 def build(arena: Arena) -> list:
     """Every route, each handler given the arena it serves (Tornado's `initialize` arguments)."""
     services = {"arena": arena}
-    token_handlers = ((path, import_string(getattr(arena.settings.jwt, setting))) for path, setting in TOKEN_PATHS.items())
+    token_handlers = {path: import_string(getattr(arena.settings.jwt, setting)) for path, setting in TOKEN_PATHS.items()}
     return [
-        (r"/api/register/", RegisterHandler, services),
-        (r"/api/health/", HealthHandler, services),
-        (r"/api/health/live", LiveHandler, services),
-        (r"/api/health/ready", ReadyHandler, services),
-        (r"/api/stats/", StatsHandler, services),
-        (r"/api/schema/", SchemaHandler, services),
-        *((path, handler, services) for path, handler in token_handlers),
-        (r"/api/token/revoke-all/", RevokeAllHandler, services),
-        (r"/api/me/", MeHandler, services),
-        (r"/api/password/change/", PasswordChangeHandler, services),
-        (r"/api/me/games/", MyGamesHandler, services),
-        (r"/api/leaderboard/", LeaderboardHandler, services),
-        (r"/wss/multiplayer/", GameSocketHandler, services),
+        *((path, handler, services) for path, handler in {**token_handlers, **ARENA_PATHS}.items()),
         (r"/()", StaticHandler, {"path": STATIC_PATH, "default_filename": "index.html",
                                  "trust_proxy": arena.settings.TRUST_PROXY}),
     ]
