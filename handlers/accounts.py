@@ -9,9 +9,7 @@ class RegisterHandler(APIHandler):
     """`POST /api/register/` `{"username", "password"}` → 201 `{"id", "username"}`."""
 
     async def post(self):
-        key = f"address:{self.client_address()}"
-        self.arena.throttles.register_address.check(key)
-        self.arena.throttles.register_address.count(key)
+        self.arena.throttles.register_address.hit(f"address:{self.client_address()}")
         username, password = read_fields(self.body_data(), "username", "password")
         try:
             user = await register_user(self.arena.store, self.arena.hasher, username, password)

@@ -25,13 +25,13 @@ from auth.errors import AuthFailure, TokenError
 from auth.tokens import FAMILY_CLAIM, Token
 from game import protocol
 from game.protocol import error_frame, parse_intent
+from handlers.access_log import REDACTED
+from handlers.auth_failures import refusal
 from handlers.base import client_address
 from handlers.frames import FrameWriter
 from handlers.request_ids import HEADER, request_id
 from handlers.throttle import Throttled
 from store.database import StoreUnavailable
-from handlers.auth_failures import refusal
-from handlers.access_log import REDACTED
 
 
 
@@ -56,14 +56,13 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """The upgrade request: connection attempts per address are throttled before any work."""
         try:
-            self.arena.throttles.socket_address.check(f"address:{self.address}")
+            self.arena.throttles.socket_address.hit(f"address:{self.address}")
         except Throttled as exc:
             self.set_status(429)
             self.set_header("Retry-After", str(exc.seconds))
             self.set_header("Content-Type", "application/json")
             self.finish(orjson.dumps(exc.body))
             return
-        self.arena.throttles.socket_address.count(f"address:{self.address}")
         self.set_header(HEADER, request_id(self.request, self.arena.settings.TRUST_PROXY))
         await super().get(*args, **kwargs)
 
@@ -114,11 +113,10 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         if self._closed:
             return
         try:
-            self.arena.throttles.socket_user.check(f"user:{user['id']}")
+            self.arena.throttles.socket_user.hit(f"user:{user['id']}")
         except Throttled:
             self.close(protocol.CLOSE_RATE_LIMITED, "too_many_connections")
             return
-        self.arena.throttles.socket_user.count(f"user:{user['id']}")
         self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
         self.token_family = token.get(FAMILY_CLAIM)
         self._follow_expiry(token)

@@ -71,6 +71,11 @@ class Throttle:
         while len(self._history) > MAX_KEYS:
             self._history.popitem(last=False)
 
+    def hit(self, key: str) -> None:
+        """A request that counts whether or not it succeeds: Throttled if the key has none left, else counted."""
+        self.check(key)
+        self.count(key)
+
     def reset(self, key: str) -> None:
         self._history.pop(key, None)
 
