@@ -244,8 +244,11 @@ class TokenService:
         it rotates; a token from elsewhere (no family, e.g. issued by SimpleJWT) is blacklisted instead.
         """
         jti, family = token[self.codec.jti_claim], token.get(FAMILY_CLAIM)
-        if family and await self.store.family(family) is not None:
-            return await self.store.rotate_family(family, jti, successor[self.codec.jti_claim], expires_at(successor))
+        if family:
+            if await self.store.rotate_family(family, jti, successor[self.codec.jti_claim], expires_at(successor)):
+                return True
+            if await self.store.family(family) is not None:
+                return False  # the family's current token is another one: this one was already retired
         return await self.store.blacklist(jti, user_id, expires_at(token), "rotated")
 
     async def refresh_sliding(self, raw: str) -> str:
