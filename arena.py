@@ -17,6 +17,7 @@ from game.results import ResultRecorder
 from handlers.heartbeat import Heartbeat
 from handlers.origins import OriginPolicy
 from handlers.throttle import Throttles
+from metrics import Metrics
 from settings import Settings
 from store.database import Store
 from store.documents import UserId
@@ -28,16 +29,18 @@ class Arena:
 
     def __init__(self, settings: Settings, store: Store):
         self.settings = settings
+        self.metrics = Metrics()
         self.store = store
+        store.metrics = self.metrics
         self.hasher = PasswordHasher(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                                      settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS,
-                                     settings.PASSWORD_QUEUE)
+                                     settings.PASSWORD_QUEUE, self.metrics)
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
         self.authenticator = Authenticator(settings.jwt, self.tokens)
         results = ResultRecorder(store.record_game, settings.game.RESULT_RETRY_INTERVAL,
                                  ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
-        self.game = Game(settings.game, results)
+        self.game = Game(settings.game, results, metrics=self.metrics)
         self.tokens.revocation_listeners.append(self._close_revoked)
         self.throttles = Throttles(settings)
         self.origins = OriginPolicy(settings.ALLOWED_ORIGINS)
@@ -48,6 +51,24 @@ class Arena:
         self.draining = False  # set at the first moment of a SIGTERM: readiness answers 503
         self._idle = asyncio.Event()
         self._idle.set()
+        self._watch_levels()
+
+    def _watch_levels(self) -> None:
+        """The gauges Prometheus reads at scrape time (metrics.Metrics.watch)."""
+        game, watch = self.game, self.metrics.watch
+        watch("arena_rooms", "Rooms running", lambda: len(game.rooms))
+        watch("arena_players", "Humans seated in running rooms", lambda: len(game.seats))
+        watch("arena_bots", "Bots in running rooms", lambda: sum(len(room.bots) for room in list(game.rooms.values())))
+        watch("arena_sockets_open", "WebSocket connections open", lambda: len(self.heartbeat.sockets))
+        watch("arena_sockets_authenticated", "WebSocket connections with an authenticated user",
+              lambda: len(game.sessions))
+        watch("arena_queue_length", "Players waiting for a room", lambda: len(game.matchmaker.queue))
+        watch("arena_password_hash_queue", "Password hashings and checks queued or running",
+              lambda: self.hasher.queued)
+        watch("arena_pending_game_results", "Finished games whose result MongoDB has not taken yet",
+              lambda: len(game.results.pending))
+        watch("arena_http_requests_in_flight", "HTTP requests being answered", lambda: self.requests_in_flight)
+        watch("arena_ready", "1 while the process takes new players (not draining)", lambda: 0 if self.draining else 1)
 
     def _close_revoked(self, user_id: UserId, family: Optional[str]) -> None:
         """A user's tokens (or one login's, `family`) were revoked: their live socket closes with 4001."""

@@ -20,6 +20,7 @@ from handlers.access_log import log_request
 from handlers.base import NotFoundHandler
 from handlers.http_server import make_server
 from handlers.static import StaticHandler
+from logs import configure_logging
 from settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("arena")
@@ -41,6 +42,12 @@ def make_app(arena: Arena) -> tornado.web.Application:
     )
 
 
+def make_metrics_app(arena: Arena) -> tornado.web.Application:
+    """The ARENA_METRICS_PORT listener's Application: `/metrics` alone, everything else 404."""
+    return tornado.web.Application(routes.metrics_routes(arena), default_handler_class=NotFoundHandler,
+                                   default_handler_args={"arena": arena}, log_function=log_request)
+
+
 def parse_args(argv: list[str]) -> dict:
     """Command-line options; each overrides its environment variable."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -60,6 +67,10 @@ async def serve(settings: Settings) -> None:
     arena = Arena(settings, store)
     server = make_server(make_app(arena), settings)
     server.listen(settings.PORT, settings.HOST)
+    metrics_server = None
+    if settings.METRICS_PORT:
+        metrics_server = make_server(make_metrics_app(arena), settings)
+        metrics_server.listen(settings.METRICS_PORT, settings.HOST)
     arena.start()
     # Everything built so far (modules, settings, the app) lives as long as the process: keep it out
     # of the garbage collector's full passes, which otherwise stall a tick for tens of ms, and make
@@ -83,6 +94,8 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
     log.info("shutting down")
     server.stop()
+    if metrics_server is not None:
+        metrics_server.stop()
     await arena.shutdown()
     await server.close_all_connections()
     await store.close()
@@ -95,7 +108,7 @@ def main(argv: list[str]) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.LOG_LEVEL.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     try:
         asyncio.run(serve(settings))
     except StoreUnavailable as exc:

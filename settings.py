@@ -22,6 +22,7 @@ ASYMMETRIC_ALGORITHMS = (
 )
 ALGORITHMS = HMAC_ALGORITHMS + ASYMMETRIC_ALGORITHMS
 MONGO_DRIVERS = ("motor", "pymongo")
+LOG_FORMATS = ("text", "json")
 
 
 class SettingsError(ValueError):
@@ -141,6 +142,8 @@ class Settings:
     MONGO_DRIVER: str = "motor"  # or "pymongo": PyMongo's own AsyncMongoClient (motor's successor)
     RESULTS_JOURNAL: str = "pending-results"  # directory keeping game results MongoDB has not taken yet
     LOG_LEVEL: str = "info"
+    LOG_FORMAT: str = "text"  # or "json": one JSON object per line
+    METRICS_PORT: int = 0  # 0: /metrics on the API port; else only on this port (same ARENA_HOST)
     ALLOWED_ORIGINS: tuple[str, ...] = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
     MAX_BODY_SIZE: int = 64 * 1024
     IDLE_TIMEOUT: float = 10.0  # seconds a connection may sit idle, or take to send its headers
@@ -298,8 +301,11 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
         server_env["ARENA_MONGO_URL"] = env["MONGO_URL"]
     settings = _from_env(Settings, "ARENA_", server_env, server)
     settings = dataclasses.replace(settings, jwt=jwt_settings, game=game_settings, SECRET_KEY_GENERATED=generated)
-    if not 0 <= settings.PORT <= 65535:
-        raise SettingsError(f"ARENA_PORT: {settings.PORT} is not a TCP port")
+    for name in ("PORT", "METRICS_PORT"):
+        if not 0 <= getattr(settings, name) <= 65535:
+            raise SettingsError(f"ARENA_{name}: {getattr(settings, name)} is not a TCP port")
+    if settings.LOG_FORMAT not in LOG_FORMATS:
+        raise SettingsError(f"ARENA_LOG_FORMAT: {settings.LOG_FORMAT!r} is not one of {', '.join(LOG_FORMATS)}")
     for name in ("THROTTLE_LOGIN_USERNAME", "THROTTLE_LOGIN_ADDRESS", "THROTTLE_REGISTER_ADDRESS",
                  "THROTTLE_SOCKET_ADDRESS", "THROTTLE_SOCKET_USER"):
         try:

@@ -7,12 +7,15 @@ whose client has gone is dropped before it starts, and at shutdown queued work a
 import asyncio
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 from typing import Callable, Optional
 
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from metrics import Metrics
 
 HASHING_NICENESS = 10  # CFS weight about a tenth of the IOLoop's: ticks first, logins never starved
 
@@ -45,7 +48,9 @@ def _lower_priority() -> None:
 class PasswordHasher:
     """Hashes and verifies passwords off the IOLoop; argon2-cffi releases the GIL while it works."""
 
-    def __init__(self, time_cost: int, memory_cost: int, parallelism: int, workers: int, max_queue: int):
+    def __init__(self, time_cost: int, memory_cost: int, parallelism: int, workers: int, max_queue: int,
+                 metrics: Optional[Metrics] = None):
+        self.metrics = metrics or Metrics()
         self._argon2 = Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password",
                                             initializer=_lower_priority)
@@ -55,7 +60,7 @@ class PasswordHasher:
         # Unknown users are verified against this, so timing does not tell which usernames exist.
         self._dummy_hash = self._argon2.hash("not a password of anyone")
 
-    async def _run(self, fn, *args):
+    async def _run(self, operation: str, fn, *args):
         if self._stopping or self.queued >= self.max_queue:
             raise HasherBusy()
         gone = client_gone.get()
@@ -66,8 +71,11 @@ class PasswordHasher:
             return fn(*args)
 
         self.queued += 1
+        started = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, job)
+            answer = await asyncio.get_running_loop().run_in_executor(self._executor, job)
+            self.metrics.hash_seconds.labels(operation).observe(time.perf_counter() - started)
+            return answer
         except asyncio.CancelledError:
             if self._stopping:  # shutdown cancelled queued work: the request gets a 503, not a 500
                 raise HasherBusy() from None
@@ -76,7 +84,7 @@ class PasswordHasher:
             self.queued -= 1
 
     async def hash(self, password: str) -> str:
-        return await self._run(self._argon2.hash, password)
+        return await self._run("hash", self._argon2.hash, password)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
@@ -87,9 +95,9 @@ class PasswordHasher:
     async def verify(self, password_hash: Optional[str], password: str) -> bool:
         """True when `password` matches; with no hash (no such user) it costs the same and is False."""
         if password_hash is None:
-            await self._run(self._verify, self._dummy_hash, password)
+            await self._run("verify", self._verify, self._dummy_hash, password)
             return False
-        return await self._run(self._verify, password_hash, password)
+        return await self._run("verify", self._verify, password_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
         """A hash made with other parameters than today's is upgraded at the next successful login."""

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Callable, Optional
 
 from game import protocol
+from metrics import Metrics
 from game.loop import FixedTimestepLoop
 from game.matchmaker import Matchmaker, Ticket
 from game.results import ResultRecorder
@@ -29,8 +30,10 @@ class Game:
     """Sessions, the matchmaking queue, running rooms and their results."""
 
     def __init__(self, settings: GameSettings, results: ResultRecorder,
-                 rng: Optional[random.Random] = None, clock: Callable[[], float] = time.monotonic):
+                 rng: Optional[random.Random] = None, clock: Callable[[], float] = time.monotonic,
+                 metrics: Optional[Metrics] = None):
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.rng = rng or random.Random()
         self.clock = clock
         self.sessions: dict[UserId, Session] = {}
@@ -38,7 +41,7 @@ class Game:
         self.rooms: dict[str, Room] = {}
         self.matchmaker = Matchmaker(settings)
         self.results = results
-        self.loop = FixedTimestepLoop(settings.TICK_RATE, self.step, clock)
+        self.loop = FixedTimestepLoop(settings.TICK_RATE, self.step, clock, self.metrics)
         self.ticks_per_snapshot = max(1, round(settings.TICK_RATE / settings.SNAPSHOT_RATE))
         self.ticks_per_match = max(1, round(settings.TICK_RATE * settings.MATCH_INTERVAL))
         self.accepting = True
@@ -114,7 +117,9 @@ class Game:
         room = Room(uuid.uuid4().hex, self.settings, self.rng, snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
         room.tick = self.loop.tick
         room.on_over = self._finish
+        now = self.clock()
         for ticket in tickets:
+            self.metrics.queue_wait_seconds.observe(now - ticket.queued_at)
             room.seat(self.sessions.get(ticket.user_id), ticket.user_id, ticket.username, ticket.score)
             self.seats[ticket.user_id] = room
         for name in self._bot_names(self.settings.ROOM_CAPACITY - len(tickets)):
@@ -142,7 +147,7 @@ class Game:
                 if room.snapshot_phase == snapshot_slot and room.id in self.rooms:
                     room.broadcast(room.snapshot_frame(tick))
             except Exception:
-                log.exception("room %s failed; abandoning its game", room.id)
+                log.exception("room %s failed; abandoning its game", room.id, extra={"room": room.id})
                 if room.id in self.rooms:
                     self._finish(room, abandoned=True)
         if tick % self.ticks_per_match == 0 and self.accepting:

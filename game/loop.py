@@ -5,7 +5,9 @@ import itertools
 import logging
 import time
 from collections import deque
-from typing import Callable
+from typing import Callable, Optional
+
+from metrics import Metrics
 
 log = logging.getLogger("arena.loop")
 MAX_CATCH_UP = 5  # ticks run back-to-back after a stall before the backlog is dropped
@@ -23,8 +25,9 @@ class FixedTimestepLoop:
     """
 
     def __init__(self, tick_rate: float, step: Callable[[float, int], None],
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, metrics: Optional[Metrics] = None):
         self.dt = 1.0 / tick_rate
+        self.metrics = metrics or Metrics()
         self.step = step
         self.clock = clock
         self.tick = 0
@@ -57,14 +60,20 @@ class FixedTimestepLoop:
         """Run the ticks `elapsed` seconds owe; return the time left over for the next wake-up."""
         accumulator += elapsed
         ran = 0
+        metrics = self.metrics
         while accumulator >= self.dt:
+            if ran:
+                metrics.ticks_late.inc()  # a wake-up owing two ticks or more: this one is a period late
             started = time.perf_counter()
             self.step(self.dt, self.tick)
-            self.tick_durations.append(time.perf_counter() - started)
+            duration = time.perf_counter() - started
+            self.tick_durations.append(duration)
+            metrics.tick_seconds.observe(duration)
             self.tick += 1
             accumulator -= self.dt
             ran += 1
             if ran == MAX_CATCH_UP:
+                metrics.ticks_dropped.inc(accumulator // self.dt)
                 return accumulator % self.dt
         return accumulator
 

@@ -29,7 +29,7 @@ class ResultRecorder:
 
     def start(self) -> None:
         for result in self.journal.load():
-            log.info("retrying game result %s kept from an earlier run", result.id)
+            log.info("retrying game result %s kept from an earlier run", result.id, extra={"room": result.id})
             self._journaled.add(result.id)
             self.submit(result)
 
@@ -44,7 +44,8 @@ class ResultRecorder:
             try:
                 await self.write(result)
             except Exception:
-                log.warning("could not write result of game %s; will retry", result.id, exc_info=True)
+                log.warning("could not write result of game %s; will retry", result.id, exc_info=True,
+                            extra={"room": result.id})
                 self._keep(result)
             else:
                 self.pending.remove(result)
@@ -79,4 +80,4 @@ class ResultRecorder:
         for result in self.pending:
             self._keep(result)
             log.error("game result %s not written (score changes %s); kept in %s for the next start",
-                      result.id, dict(result.score_changes), self.journal.directory)
+                      result.id, dict(result.score_changes), self.journal.directory, extra={"room": result.id})

@@ -262,15 +262,20 @@ class APIHandler(tornado.web.RequestHandler):
             return  # an answer, not a fault
         if isinstance(value, (StoreUnavailable, HasherBusy)):
             log.warning("%s %s answered 503: %s", self.request.method, self.request.path,
-                        value or type(value).__name__)
+                        value or type(value).__name__, extra=self._log_fields())
             return
         if isinstance(value, ClientGone):
             return  # nobody is there to answer
         if isinstance(value, tornado.web.HTTPError):  # an answer (e.g. @authenticated's 403): no traceback
             super().log_exception(typ, value, tb)
             return
-        log.error("%s %s failed (request %s)", self.request.method, self.request.path,
-                  request_id(self.request, self.arena.settings.TRUST_PROXY), exc_info=(typ, value, tb))
+        fields = self._log_fields()
+        log.error("%s %s failed (request %s)", self.request.method, self.request.path, fields["request_id"],
+                  exc_info=(typ, value, tb), extra=fields)
+
+    def _log_fields(self) -> dict:
+        return {"request_id": request_id(self.request, self.arena.settings.TRUST_PROXY),
+                "method": self.request.method, "path": self.request.path}
 
 
 class NotFoundHandler(APIHandler):

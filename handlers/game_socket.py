@@ -13,6 +13,7 @@ Lifecycle, in the order Tornado guarantees:
    silent for GAME_PING_TIMEOUT with 4010.
 """
 
+import logging
 import time
 from typing import Any, Optional
 
@@ -25,14 +26,15 @@ from auth.errors import AuthFailure, TokenError
 from auth.tokens import FAMILY_CLAIM, Token
 from game import protocol
 from game.protocol import error_frame, parse_intent
-from handlers.access_log import REDACTED
 from handlers.auth_failures import refusal
 from handlers.base import client_address
 from handlers.frames import FrameWriter
 from handlers.request_ids import HEADER, request_id
 from handlers.throttle import Throttled
+from logs import REDACTED
 from store.database import StoreUnavailable
 
+log = logging.getLogger("arena.socket")
 
 
 class GameSocketHandler(tornado.websocket.WebSocketHandler):
@@ -187,12 +189,16 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         """Queue text frames (handlers.frames); a client that lets GAME_MAX_PENDING_OUTPUT pile up is dropped."""
         if self._closed or self.ws_connection is None or self.ws_connection.is_closing():
             return
+        metrics = self.arena.metrics
         if self._pending_output > self.arena.settings.game.MAX_PENDING_OUTPUT:
+            metrics.slow_consumers.inc()
             self.close(protocol.CLOSE_SLOW_CONSUMER, "slow_consumer")
             return
         if self._writer is None:
             self._writer = FrameWriter(self.ws_connection)
         self._pending_output += self._writer.write(payloads, self._sent)
+        metrics.frames_sent += len(payloads)
+        metrics.bytes_sent += sum(map(len, payloads))
 
     def _sent(self, size: int) -> None:
         self._pending_output -= size
@@ -200,15 +206,26 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     def close(self, code: Optional[int] = None, reason: Optional[str] = None) -> None:
         """Leave the game at once (a revoked user must not wait for the peer's close reply), then close."""
         if not self._closed:
-            self._leave()
+            self._leave(code, reason)
             super().close(code, reason)
 
     def on_close(self) -> None:
         if not self._closed:
-            self._leave()
+            self._leave(self.close_code, self.close_reason)  # the peer's; None when the connection dropped
 
-    def _leave(self) -> None:
+    def _log_close(self, code: Optional[int], reason: Optional[str]) -> None:
+        """Count the close by code and log it with who was playing where."""
+        self.arena.metrics.socket_closed(code)
+        if log.isEnabledFor(logging.INFO):
+            room = self.arena.game.seats.get(self.user_id) if self.user_id is not None else None
+            log.info("socket closed %s %s (user %s)", code, reason or "", self.user_id, extra={
+                "close_code": code, "close_reason": reason, "user_id": self.user_id,
+                "room": room.id if room is not None else None, "address": self.address,
+                "request_id": request_id(self.request, self.arena.settings.TRUST_PROXY)})
+
+    def _leave(self, code: Optional[int], reason: Optional[str]) -> None:
         self._closed = True
+        self._log_close(code, reason)
         loop = IOLoop.current()
         for timer in (self._auth_timer, self._expiry_timer):
             if timer is not None:

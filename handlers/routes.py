@@ -7,6 +7,7 @@ from handlers.accounts import HealthHandler, LiveHandler, ReadyHandler, Register
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler, PasswordChangeHandler
+from handlers.metrics import MetricsHandler
 from handlers.openapi import SchemaHandler
 from handlers.static import StaticHandler
 from handlers.stats import StatsHandler
@@ -43,12 +44,24 @@ ARENA_PATHS = {
 }
 
 
+METRICS_PATH = r"/metrics"
+
+
 def build(arena: Arena) -> list:
-    """Every route, each handler given the arena it serves (Tornado's `initialize` arguments)."""
+    """Every route, each handler given the arena it serves (Tornado's `initialize` arguments).
+
+    `/metrics` is among them unless ARENA_METRICS_PORT gives it a port of its own (`metrics_routes`).
+    """
     services = {"arena": arena}
     token_handlers = {path: import_string(getattr(arena.settings.jwt, setting)) for path, setting in TOKEN_PATHS.items()}
+    metrics = {} if arena.settings.METRICS_PORT else {METRICS_PATH: MetricsHandler}
     return [
-        *((path, handler, services) for path, handler in {**token_handlers, **ARENA_PATHS}.items()),
+        *((path, handler, services) for path, handler in {**token_handlers, **ARENA_PATHS, **metrics}.items()),
         (r"/()", StaticHandler, {"path": STATIC_PATH, "default_filename": "index.html",
                                  "trust_proxy": arena.settings.TRUST_PROXY}),
     ]
+
+
+def metrics_routes(arena: Arena) -> list:
+    """The routes of the ARENA_METRICS_PORT listener: `/metrics` alone."""
+    return [(METRICS_PATH, MetricsHandler, {"arena": arena})]

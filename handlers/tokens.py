@@ -3,15 +3,27 @@
 import tornado.web
 
 from auth.errors import AuthFailure
+from handlers.auth_failures import refusal
 from handlers.authenticated import AuthenticatedHandler, auth_failure
 from handlers.base import APIHandler, read_fields
 from store.database import username_key
 
+# What an answer that is neither a success nor a refused token means, for the metrics.
+OUTCOMES_BY_STATUS = {400: "bad_request", 413: "bad_request", 415: "bad_request", 429: "throttled",
+                      499: "client_gone", 503: "unavailable"}
+
 
 class TokenEndpoint(APIHandler):
-    """A POST that reads `fields`, calls `answer`, and turns token failures into SimpleJWT's 401s."""
+    """A POST that reads `fields`, calls `answer`, and turns token failures into SimpleJWT's 401s.
+
+    Each answer is counted (`arena_token_operations_total`) under `endpoint` with its outcome: `success`
+    (`issued`, `refreshed`…), the refusal's reason (`token_expired`, `token_revoked`, `no_active_account`…) or the kind of error.
+    """
 
     fields: tuple = ()
+    endpoint = ""
+    success = ""
+    refused = "error"
 
     async def answer(self, *values: str) -> dict:
         raise NotImplementedError
@@ -21,8 +33,23 @@ class TokenEndpoint(APIHandler):
         try:
             body = await self.answer(*values)
         except AuthFailure as exc:
+            self.refused = self.refused_reason(exc)
             raise auth_failure(self.arena.settings.jwt, exc) from None
         self.write_json(body)
+
+    def refused_reason(self, failure: AuthFailure) -> str:
+        return refusal(failure).close_reason
+
+    def outcome(self) -> str:
+        status = self.get_status()
+        if status < 300:
+            return self.success
+        return self.refused if status == 401 else OUTCOMES_BY_STATUS.get(status, "error")
+
+    def on_finish(self) -> None:
+        super().on_finish()
+        if self.request.method == "POST":
+            self.arena.metrics.token_operations.labels(self.endpoint, self.outcome()).inc()
 
 
 class LoginEndpoint(TokenEndpoint):
@@ -45,9 +72,20 @@ class LoginEndpoint(TokenEndpoint):
         throttles.login_username.reset(keys[0])
         return user
 
+    def refused_reason(self, failure: AuthFailure) -> str:
+        return "invalid_credentials"  # SimpleJWT's one answer for a wrong password, an unknown or inactive user
+
+    def on_finish(self) -> None:
+        super().on_finish()
+        if self.request.method == "POST":
+            self.arena.metrics.logins.labels("success" if self.get_status() < 300 else self.outcome()).inc()
+
 
 class TokenObtainPairHandler(LoginEndpoint):
     """`POST /api/token/` `{"username", "password"}` → `{"refresh", "access"}`."""
+
+    endpoint = "obtain"
+    success = "issued"
 
     async def answer(self, username: str, password: str) -> dict:
         return await self.arena.tokens.tokens_for_user(await self.login(username, password))
@@ -56,6 +94,8 @@ class TokenObtainPairHandler(LoginEndpoint):
 class TokenRefreshHandler(TokenEndpoint):
     """`POST /api/token/refresh/` `{"refresh"}` → `{"access"}` (+ `"refresh"` when rotating)."""
 
+    endpoint = "refresh"
+    success = "refreshed"
     fields = ("refresh",)
 
     async def answer(self, refresh: str) -> dict:
@@ -65,6 +105,8 @@ class TokenRefreshHandler(TokenEndpoint):
 class TokenVerifyHandler(TokenEndpoint):
     """`POST /api/token/verify/` `{"token"}` → `{}` for any valid, not blacklisted token."""
 
+    endpoint = "verify"
+    success = "verified"
     fields = ("token",)
 
     async def answer(self, token: str) -> dict:
@@ -75,6 +117,8 @@ class TokenVerifyHandler(TokenEndpoint):
 class TokenBlacklistHandler(TokenEndpoint):
     """`POST /api/token/blacklist/` `{"refresh"}` → `{}`: logs this refresh token out."""
 
+    endpoint = "blacklist"
+    success = "blacklisted"
     fields = ("refresh",)
 
     async def answer(self, refresh: str) -> dict:
@@ -85,6 +129,9 @@ class TokenBlacklistHandler(TokenEndpoint):
 class TokenObtainSlidingHandler(LoginEndpoint):
     """`POST /api/token/sliding/` `{"username", "password"}` → `{"token"}`."""
 
+    endpoint = "sliding"
+    success = "issued"
+
     async def answer(self, username: str, password: str) -> dict:
         return {"token": await self.arena.tokens.sliding_token_for_user(await self.login(username, password))}
 
@@ -92,6 +139,8 @@ class TokenObtainSlidingHandler(LoginEndpoint):
 class TokenRefreshSlidingHandler(TokenEndpoint):
     """`POST /api/token/sliding/refresh/` `{"token"}` → `{"token"}` with a later exp."""
 
+    endpoint = "sliding_refresh"
+    success = "refreshed"
     fields = ("token",)
 
     async def answer(self, token: str) -> dict:

@@ -15,6 +15,7 @@ from typing import Any, Optional
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from metrics import Metrics
 from store.documents import GameResult, UserId, utcnow
 
 INITIAL_SCORE = 1500
@@ -42,25 +43,35 @@ def bounded(query):
     The driver's own timeoutMS bounds each operation; this bounds the whole query (several operations,
     or a driver stuck where timeoutMS does not reach), so no caller ever waits longer.
     """
+    operation = query.__name__
+
     @functools.wraps(query)
     async def run(self: "Store", *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        failed = False
         try:
             async with asyncio.timeout(self.timeout):
                 return await query(self, *args, **kwargs)
         except TimeoutError as exc:
+            failed = True
             raise StoreUnavailable("MongoDB did not answer in time") from exc
         except PyMongoError as exc:
+            failed = True
             if isinstance(exc, ConnectionFailure) or exc.timeout:
                 raise StoreUnavailable(f"MongoDB is unavailable: {exc}") from exc
             raise
+        finally:
+            self.metrics.store_operation(operation, time.perf_counter() - started, failed)
     return run
 
 
 class Store:
     """Collections and queries of Tornado Arena; built by `store.connection.connect_store`."""
 
-    def __init__(self, client: Any, db_name: str, kind: str, driver: str, timeout: float):
+    def __init__(self, client: Any, db_name: str, kind: str, driver: str, timeout: float,
+                 metrics: Optional[Metrics] = None):
         self.client = client
+        self.metrics = metrics or Metrics()  # the Arena's, once it adopts the store
         self.kind = kind  # "mongodb" or "embedded"
         self.driver = driver  # "motor", "pymongo" or "embedded"
         self.timeout = timeout

@@ -1,11 +1,13 @@
 """`python server.py` as a newcomer runs it: starts, answers, logs no secrets, exits 0 on SIGTERM."""
 
+import asyncio
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 
 import pytest
@@ -77,3 +79,61 @@ def test_flush_command_runs_against_the_configured_store():
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("deleted ") and result.stdout.strip().endswith("expired token records")
+
+
+def call(port: int, method: str, path: str, body: dict | None = None, token: str = "") -> tuple[int, dict, dict]:
+    """One request to the server: (status, JSON body, headers)."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        response = urllib.request.urlopen(request)
+    except urllib.error.HTTPError as error:
+        response = error
+    with response:
+        headers = {name.lower(): value for name, value in response.headers.items()}
+        return response.status, json.loads(response.read() or b"{}"), headers
+
+
+async def play_until_revoked(port: int, access: str) -> int:
+    """Open the game socket with the token in the query, revoke every token, return the close code."""
+    from tornado.websocket import websocket_connect
+
+    connection = await websocket_connect(f"ws://127.0.0.1:{port}/wss/multiplayer/?token={access}")
+    await connection.read_message()  # welcome
+    status, _, _ = await asyncio.to_thread(call, port, "POST", "/api/token/revoke-all/", {}, access)
+    assert status == 200
+    while await connection.read_message() is not None:
+        pass
+    return connection.close_code
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_logs_carry_request_ids_and_never_a_secret(log_format):
+    port = free_port()
+    password, secret_query = "correct horse battery", "hunter2querysecret"
+    process = start_server("--port", str(port), "--log-level", "debug", env={"ARENA_LOG_FORMAT": log_format})
+    try:
+        wait_until_listening(process)
+        assert call(port, "POST", "/api/register/", {"username": "alice", "password": password})[0] == 201
+        _, tokens, _ = call(port, "POST", "/api/token/", {"username": "alice", "password": password})
+        call(port, "POST", "/api/token/", {"username": "alice", "password": password + " wrong"})
+        _, refreshed, _ = call(port, "POST", "/api/token/refresh/", {"refresh": tokens["refresh"]})
+        _, _, headers = call(port, "GET", f"/api/stats/?ticks=5&note={secret_query}")
+        assert asyncio.run(play_until_revoked(port, tokens["access"])) == 4001
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=15)
+    finally:
+        process.kill()
+    secrets = (password, secret_query, "ticks=5", tokens["access"], tokens["refresh"], refreshed["access"])
+    assert [secret for secret in secrets if secret in rest] == []
+    request_id = headers["x-request-id"]
+    assert "GET /api/stats/?ticks=[redacted]&note=[redacted] (127.0.0.1)" in rest and f"[{request_id}]" in rest
+    if log_format == "json":
+        lines = [json.loads(line) for line in rest.splitlines()]
+        assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+        stats = next(line for line in lines if line.get("path") == "/api/stats/")
+        assert (stats["request_id"], stats["status"], stats["method"]) == (request_id, 200, "GET")
+        closed = next(line for line in lines if line.get("close_code") == 4001)
+        assert (closed["user_id"], closed["close_reason"], closed["logger"]) == (1, "token_revoked", "arena.socket")

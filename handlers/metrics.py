@@ -1,0 +1,12 @@
+"""`GET /metrics`: the process's Prometheus metrics (metrics.py), on the API port or ARENA_METRICS_PORT."""
+
+from handlers.base import APIHandler
+from metrics import CONTENT_TYPE
+
+
+class MetricsHandler(APIHandler):
+    """Prometheus's text format; errors still answer as the API's JSON."""
+
+    def get(self):
+        self.set_header("Content-Type", CONTENT_TYPE)
+        self.finish(self.arena.metrics.exposition())
