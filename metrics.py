@@ -7,7 +7,7 @@ and the socket writes pay next to nothing for being watched.
 
 from typing import Callable, Iterable
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
@@ -46,6 +46,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
+        ProcessCollector(registry=registry)  # CPU seconds, resident memory, open file descriptors
         self.tick_seconds = Histogram("arena_tick_duration_seconds", "Time one tick of every room took",
                                       buckets=TICK_BUCKETS, registry=registry)
         self.ticks_late = Counter("arena_ticks_late", "Ticks run a whole period or more after they were due",

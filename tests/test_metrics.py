@@ -1,8 +1,12 @@
 """`GET /metrics`: Prometheus's text format, and the counters move with what players and clients do."""
 
 import asyncio
+import json
+import os
+import re
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from tornado.httpclient import AsyncHTTPClient
 from tornado.testing import bind_unused_port
@@ -14,6 +18,8 @@ from tests.ws import GameClient
 
 QUEUE_ONLY = {"MATCH_INTERVAL": 0.05, "BOT_FILL_AFTER": 60, "ROOM_CAPACITY": 2}
 BOTS_AT_ONCE = {"MATCH_INTERVAL": 0.05, "BOT_FILL_AFTER": 0, "ROOM_CAPACITY": 3}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEPLOY_DOCUMENTS = ("docs/operations.md", "deploy/grafana-dashboard.json", "deploy/arena-alerts.yml")
 
 
 async def scrape(api) -> dict:
@@ -138,3 +144,18 @@ async def test_metrics_port_serves_metrics_and_the_api_port_does_not(api, arena,
     finally:
         server.stop()
         await server.close_all_connections()
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_docs_dashboard_and_alerts_name_exactly_the_metrics_served(api):
+    text = (await api.http_client.fetch(api.base_url + "/metrics")).body.decode()
+    served = set(re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE))
+    documents = {path: open(os.path.join(ROOT, path), encoding="utf-8").read() for path in DEPLOY_DOCUMENTS}
+    json.loads(documents["deploy/grafana-dashboard.json"])
+    alerts = yaml.safe_load(documents["deploy/arena-alerts.yml"])
+    assert alerts["groups"][0]["rules"]
+    for path, text in documents.items():
+        named = set(re.findall(r"\b((?:arena|process)_[a-z_]+)\b", text))
+        assert {re.sub(r"_bucket$", "", name) for name in named} - served == set(), path
+    documented = set(re.findall(r"`(arena_[a-z_]+)`", documents["docs/operations.md"]))
+    assert {name for name in served if name.startswith("arena_")} - documented == set()
