@@ -156,6 +156,7 @@ class Settings:
     PASSWORD_MEMORY_COST: int = 12288  # KiB
     PASSWORD_PARALLELISM: int = 1
     PASSWORD_WORKERS: int = 2  # threads hashing passwords off the IOLoop
+    ACCEPT_WEAK_LEGACY_HASHES: bool = False  # imported Django md5/sha1/unsalted hashes may log in
     PASSWORD_QUEUE: int = 64  # hashings waiting or running at most; past that, logins get 503 at once
     # DRF-style rates ("5/min", "100/hour"; empty: no limit), answered with 429 and Retry-After.
     THROTTLE_LOGIN_USERNAME: str = "5/min"  # failed logins per username; a success resets it

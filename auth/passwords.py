@@ -15,8 +15,10 @@ from typing import Callable, Optional
 from argon2 import PasswordHasher as Argon2Hasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from auth import legacy_hashes
 from metrics import Metrics
 
+OWN_PREFIX = "$argon2"  # argon2-cffi's encoding; Django's hashes start with their algorithm's name
 HASHING_NICENESS = 10  # CFS weight about a tenth of the IOLoop's: ticks first, logins never starved
 
 # Set by the HTTP edge for each request: whether its client has gone (then queued hashing is skipped).
@@ -49,8 +51,9 @@ class PasswordHasher:
     """Hashes and verifies passwords off the IOLoop; argon2-cffi releases the GIL while it works."""
 
     def __init__(self, time_cost: int, memory_cost: int, parallelism: int, workers: int, max_queue: int,
-                 metrics: Optional[Metrics] = None):
+                 metrics: Optional[Metrics] = None, accept_weak_legacy: bool = False):
         self.metrics = metrics or Metrics()
+        self.accept_weak_legacy = accept_weak_legacy  # ARENA_ACCEPT_WEAK_LEGACY_HASHES
         self._argon2 = Argon2Hasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="password",
                                             initializer=_lower_priority)
@@ -87,6 +90,8 @@ class PasswordHasher:
         return await self._run("hash", self._argon2.hash, password)
 
     def _verify(self, password_hash: str, password: str) -> bool:
+        if not password_hash.startswith(OWN_PREFIX):  # imported from Django, kept until the first login
+            return legacy_hashes.verify(password_hash, password, self.accept_weak_legacy)
         try:
             return self._argon2.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
@@ -100,8 +105,9 @@ class PasswordHasher:
         return await self._run("verify", self._verify, password_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
-        """A hash made with other parameters than today's is upgraded at the next successful login."""
-        return self._argon2.check_needs_rehash(password_hash)
+        """A Django hash, or ours made with other parameters than today's, is replaced at the next
+        successful login."""
+        return not password_hash.startswith(OWN_PREFIX) or self._argon2.check_needs_rehash(password_hash)
 
     def shutdown(self) -> None:
         self._stopping = True

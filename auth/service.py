@@ -29,8 +29,14 @@ def default_user_authentication_rule(user: Optional[dict], settings: JWTSettings
 
 
 def password_digest(password_hash: str) -> str:
-    """The REVOKE_TOKEN_CLAIM value: SHA-256 of the stored hash, so a password change voids tokens."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()
+    """The REVOKE_TOKEN_CLAIM value, as SimpleJWT computes it (`get_md5_hash_password`): a fingerprint
+    of the stored hash (not of the password), so a password change voids tokens."""
+    return hashlib.md5(password_hash.encode()).hexdigest()
+
+
+def password_digests(password_hash: str) -> tuple[str, str]:
+    """The digests a valid token may carry: SimpleJWT's, and the SHA-256 earlier versions of this server wrote."""
+    return password_digest(password_hash), hashlib.sha256(password_hash.encode()).hexdigest()
 
 
 def issued_generation(token: Token) -> int:
@@ -172,7 +178,7 @@ class TokenService:
 
     def password_changed(self, user: dict, token: Token) -> bool:
         return (self.settings.CHECK_REVOKE_TOKEN
-                and token.get(self.settings.REVOKE_TOKEN_CLAIM) != password_digest(user["password"]))
+                and token.get(self.settings.REVOKE_TOKEN_CLAIM) not in password_digests(user["password"]))
 
     def admit(self, user: Optional[dict], token: Optional[Token], *,
               not_found: AuthFailure, inactive: AuthFailure) -> dict:

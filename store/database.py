@@ -32,6 +32,10 @@ class UsernameTaken(ValueError):
     """Another user already has this username (compared case-insensitively)."""
 
 
+class UserIdTaken(ValueError):
+    """Another user already has this id."""
+
+
 def username_key(username: str) -> str:
     """The form under which usernames are unique: `Alice` and `alice` are one user."""
     return unicodedata.normalize("NFKC", username).casefold()
@@ -184,6 +188,43 @@ class Store:
                                  cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(LEADERBOARD_SIZE)]
             self._leaderboard_read_at = time.monotonic()
         return self._leaderboard[:limit]
+
+    # Imports (auth.import_django): whole documents, each written in one operation
+
+    @bounded
+    async def insert_user(self, user: dict) -> None:
+        """Insert a complete user document with its own id; raises UserIdTaken or UsernameTaken."""
+        try:
+            await self.users.insert_one(dict(user))
+        except DuplicateKeyError:
+            if await self.users.find_one({"id": user["id"]}, {"_id": 1}):
+                raise UserIdTaken(user["id"]) from None
+            raise UsernameTaken(user["username"]) from None
+
+    @bounded
+    async def update_user_if(self, user_id: UserId, expected: dict, changes: dict) -> bool:
+        """Set `changes` while the user's fields still hold the `expected` values (scalars); False if
+        they no longer do. Raises UsernameTaken when the change renames the user onto a taken name."""
+        try:
+            result = await self.users.update_one({"id": user_id, **expected}, {"$set": changes})
+        except DuplicateKeyError:
+            raise UsernameTaken(changes.get("username", "")) from None
+        return result.matched_count == 1
+
+    @bounded
+    async def keep_user_ids_above(self, user_id: UserId) -> None:
+        """Users registered from now on get ids above `user_id` (ids are never reused)."""
+        await self.counters.update_one({"_id": "user_id"}, {"$max": {"value": user_id}}, upsert=True)
+
+    @bounded
+    async def save_token_record(self, record: dict) -> str:
+        """Insert or update an outstanding token record by `_id`: "created", "updated" or "unchanged"."""
+        result = await self.outstanding_tokens.update_one({"_id": record["_id"]}, {"$set": record}, upsert=True)
+        return "created" if result.upserted_id is not None else "updated" if result.modified_count else "unchanged"
+
+    @bounded
+    async def token_record(self, record_id: str) -> Optional[dict]:
+        return await self.outstanding_tokens.find_one({"_id": record_id})
 
     # Token records
 
