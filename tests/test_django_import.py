@@ -4,6 +4,7 @@
 a process of their own) and hands over `dumpdata` output, passwords and live tokens.
 """
 
+import hashlib
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import sys
 import tracemalloc
 import uuid
 
+import jwt as pyjwt
 import pytest
 from pymongo import MongoClient
 
@@ -232,3 +234,14 @@ def test_the_command_imports_into_mongodb_and_refuses_the_embedded_store(django_
     assert "passwords: 8 log in as they are, 3 weak (MD5/SHA-1) log in only after a password reset, " \
            "1 unusable (never log in)" in runs[0].stdout
     assert ids == sorted(django_site["ids"].values())
+
+
+@pytest.mark.settings(jwt={"CHECK_REVOKE_TOKEN": True})
+@pytest.mark.gen_test(timeout=30)
+async def test_with_check_revoke_token_simplejwts_password_fingerprint_is_accepted(api, store, django_site):
+    await import_dump(store, django_site["json"])
+    stored_hash = (await store.find_user(1))["password"]
+    claims = {**pyjwt.decode(django_site["tokens"]["string_refresh"], options={"verify_signature": False}),
+              "hash_password": hashlib.md5(stored_hash.encode()).hexdigest()}  # SimpleJWT's get_md5_hash_password
+    refresh = pyjwt.encode(claims, TEST_ENV["SECRET_KEY"], algorithm="HS256")
+    assert (await api.post("/api/token/refresh/", {"refresh": refresh})).status == 200
