@@ -89,12 +89,36 @@ class Game:
             room.detach(session.user_id)
 
     def handle(self, session: Session, event: str, payload: dict) -> None:
-        """A game intention from a client, applied at the next tick."""
+        """A game intention from a client, applied at the next tick (`leave` at once)."""
         room = self.seats.get(session.user_id)
         if room is None:
             session.send(error_frame(protocol.NOT_IN_GAME, "wait for game_start before playing"))
+        elif event == protocol.LEAVE:
+            self._leave_room(session, room)
+        else:
+            room.enqueue(session.user_id, event, payload)
+
+    def _leave_room(self, session: Session, room: Room) -> None:
+        """A player who is out leaves their room and queues again on the same connection."""
+        if room.match.players[session.user_id].alive:
+            session.send(error_frame(protocol.STILL_ALIVE, "only a player who is out can leave; "
+                                                           "closing the connection forfeits"))
             return
-        room.enqueue(session.user_id, event, payload)
+        room.release(session.user_id)
+        del self.seats[session.user_id]
+        if self.accepting:
+            self.matchmaker.add(Ticket(session.user_id, session.username, session.score, self.clock()))
+            session.send(self._queued_frame(session.user_id))
+
+    def running_game(self, user_id: UserId) -> Optional[dict]:
+        """The game the user is still alive in: its room, and the seconds left to rejoin it when no
+        connection of theirs is in it (None while one is)."""
+        room = self.seats.get(user_id)
+        player = room.match.players[user_id] if room is not None else None
+        if player is None or not player.alive:
+            return None
+        left = None if player.connected else self.settings.RECONNECT_GRACE - (room.match.time - player.disconnected_at)
+        return {"room": room.id, "rejoin_within": None if left is None else round(max(0.0, left), 1)}
 
     # Matchmaking and rooms
 

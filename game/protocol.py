@@ -26,7 +26,8 @@ MOVE_TO = "move_to"
 SHOOT_FIREBALL = "shoot_fireball"
 BLINK = "blink"
 MESSAGE = "message"
-GAME_INTENTS = (MOVE_TO, SHOOT_FIREBALL, BLINK, MESSAGE)
+LEAVE = "leave"  # a player who is out leaves the room at once (their score change is final) and queues again
+GAME_INTENTS = (MOVE_TO, SHOOT_FIREBALL, BLINK, MESSAGE, LEAVE)
 
 # Server → client events.
 WELCOME = "welcome"
@@ -43,6 +44,7 @@ TOKEN_REFRESHED = "token_refreshed"
 BAD_MESSAGE = "bad_message"
 COOLDOWN = "cooldown"
 DEAD = "dead"
+STILL_ALIVE = "still_alive"  # `leave` while alive: closing the connection is how to forfeit
 NOT_IN_GAME = "not_in_game"
 STORE_UNAVAILABLE = "store_unavailable"  # also the reason of a 1013 close
 
@@ -58,6 +60,8 @@ def error_frame(code: str, detail: str) -> bytes:
 
 def parse_intent(event: str, message: dict) -> dict:
     """A game intention's fields, checked; raises ValueError saying what is wrong."""
+    if event == LEAVE:
+        return {}
     if event == MESSAGE:
         text = message.get("text")
         if not isinstance(text, str):

@@ -56,6 +56,10 @@ class Room:
         self.match.set_connected(session.user_id, True)
         session.send(*before, self.game_start_frame(session.user_id), self.snapshot_frame(self.tick))
 
+    def release(self, player_id: int) -> None:
+        """A player who is out leaves: no more frames, no seat; their result still counts."""
+        del self.sessions[player_id]
+
     def detach(self, player_id: int) -> None:
         self.sessions[player_id] = None
         if not self.match.over:

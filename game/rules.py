@@ -167,10 +167,11 @@ class Match:
         for player in self.players.values():
             if player.alive and not player.connected and self.time - player.disconnected_at >= grace:
                 self._kill(player, events)
-        alive = [player.id for player in self.players.values() if player.alive]
-        if len(alive) <= 1:
+        alive = [player for player in self.players.values() if player.alive]
+        if len(alive) <= 1 or not any(not player.bot for player in alive):
+            # The last one standing wins; with no human left alive nobody watches bots fight it out.
             self.over = True
-            self.winner = alive[0] if alive else None
+            self.winner = alive[0].id if len(alive) == 1 else None
         return events
 
     def _move(self, player: Player, dt: float) -> None:
@@ -245,10 +246,12 @@ class Match:
             self._kill(player, events)
 
     def _kill(self, player: Player, events: list[dict]) -> None:
+        """Out of the game; `place` is 1 + how many are still alive (the first of three out is 3rd)."""
         player.alive = False
         player.target = None
         player.knock_speed = 0.0
-        events.append({"event": protocol.DIED, "player": player.id})
+        place = 1 + sum(1 for other in self.players.values() if other.alive)
+        events.append({"event": protocol.DIED, "player": player.id, "place": place})
 
     # What clients see
 

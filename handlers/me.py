@@ -17,6 +17,15 @@ class MeHandler(AuthenticatedHandler):
         self.write_json(public_user(await self.user_document()))
 
 
+class MyGameHandler(AuthenticatedHandler):
+    """`GET /api/me/game/` (Bearer) → `{"game": null}` or `{"game": {"room", "rejoin_within"}}`: the game
+    the caller is still alive in, and the seconds left to rejoin it (null while connected to it)."""
+
+    @tornado.web.authenticated
+    async def get(self):
+        self.write_json({"game": self.arena.game.running_game(self.current_user["id"])})
+
+
 class PasswordChangeHandler(AuthenticatedHandler):
     """`POST /api/password/change/` (Bearer) `{"old_password", "new_password"}` → `{"detail", "refresh", "access"}`.
 

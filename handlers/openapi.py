@@ -74,6 +74,10 @@ PATHS = {
     "/api/token/sliding/refresh/": _post("A sliding token with a later exp", ("token",), _strings("token"), 401),
     "/api/token/revoke-all/": _post("Log out everywhere", (), {"type": "object"}, 401, secured=True),
     "/api/me/": _get("Your account", USER, 401, secured=True),
+    "/api/me/game/": _get("The game you are still alive in, and the seconds left to rejoin it", {
+        "type": "object", "required": ["game"], "properties": {"game": {
+            "type": ["object", "null"], "required": ["room", "rejoin_within"], "properties": {
+                "room": {"type": "string"}, "rejoin_within": {"type": ["number", "null"]}}}}}, 401, secured=True),
     "/api/me/games/": _get("Your recent games", _results({"type": "object"}), 400, 401, query=(("limit", 1, 100),),
                            secured=True),
     "/api/password/change/": _post("Change your password; every other session ends",

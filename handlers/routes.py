@@ -6,7 +6,7 @@ from auth.imports import import_string
 from handlers.accounts import HealthHandler, LiveHandler, ReadyHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
-from handlers.me import MeHandler, PasswordChangeHandler
+from handlers.me import MeHandler, MyGameHandler, PasswordChangeHandler
 from handlers.metrics import MetricsHandler
 from handlers.openapi import SchemaHandler
 from handlers.static import StaticHandler
@@ -39,6 +39,7 @@ ARENA_PATHS = {
     r"/api/me/": MeHandler,
     r"/api/password/change/": PasswordChangeHandler,
     r"/api/me/games/": MyGamesHandler,
+    r"/api/me/game/": MyGameHandler,
     r"/api/leaderboard/": LeaderboardHandler,
     r"/wss/multiplayer/": GameSocketHandler,
 }

@@ -428,3 +428,45 @@ async def test_pings_keep_a_quiet_client_and_a_silent_peer_is_dropped(api, base_
     assert await silent.wait_closed() == (4010, "ping_timeout")
     assert 1 in arena.game.sessions and 2 not in arena.game.sessions
     assert not reading.done()
+
+
+async def shoot_until_dead(shooter: GameClient, victim_id: int) -> None:
+    """The shooter fires at the victim on every snapshot until a snapshot shows the victim out."""
+    while True:
+        row = next(row for row in (await shooter.wait_for("state"))["players"] if row[0] == victim_id)
+        if not row[4]:
+            return
+        await shooter.send("shoot_fireball", tx=row[1], ty=row[2])
+
+
+@pytest.mark.settings(game={**DEADLY, "ROOM_CAPACITY": 3})
+@pytest.mark.gen_test(timeout=20)
+async def test_a_player_who_is_out_leaves_at_once_and_queues_again(api, base_url, arena):
+    (a, b, c), _ = await players_in_a_room(api, base_url, "alice", "bob", "carol")
+    await c.send("leave")
+    assert (await c.wait_for("error"))["code"] == "still_alive"
+    await shoot_until_dead(a, 2)
+    assert await b.wait_for("died") == {"event": "died", "player": 2, "place": 3}
+    await b.send("leave")
+    queued = await b.wait_for("queued")
+    assert queued["waiting"] == 1 and list(arena.game.matchmaker.queue) == [2]
+    over = await play_to_the_end(a)
+    assert over["scores"] == {"1": 10, "2": -5, "3": -5}  # bob's −5 stands though he left
+    assert 2 not in arena.game.seats and list(arena.game.matchmaker.queue) == [2]
+
+
+@pytest.mark.settings(game={**QUICK, "ROOM_CAPACITY": 2})
+@pytest.mark.gen_test(timeout=10)
+async def test_my_running_game_says_how_long_is_left_to_rejoin(api, base_url, arena):
+    assert (await api.get("/api/me/game/", token=(await api.login("carol"))["access"])).json == {"game": None}
+    (a, b), (alice, bob) = await players_in_a_room(api, base_url, "alice", "bob")
+    room = next(event for event in a.events if event["event"] == "game_start")["room"]
+    bob_id = next(event for event in b.events if event["event"] == "game_start")["you"]
+    playing = await api.get("/api/me/game/", token=alice["access"])
+    assert playing.json == {"game": {"room": room, "rejoin_within": None}}
+    b.close()
+    state = await a.wait_for("state")
+    while next(row for row in state["players"] if row[0] == bob_id)[7] != 0:
+        state = await a.wait_for("state")
+    away = (await api.get("/api/me/game/", token=bob["access"])).json["game"]
+    assert away["room"] == room and 0 < away["rejoin_within"] <= arena.settings.game.RECONNECT_GRACE

@@ -122,7 +122,7 @@ def test_fourth_hit_kills():
         match.shoot_fireball(1, target.x, target.y)
         events += run(match, 4.0)
         assert target.alive == (shot < 3)
-    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 2}]
+    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 2, "place": 3}]
     with pytest.raises(Refused) as refused:
         match.move_to(2, 0.5, 0.5)
     assert refused.value.code == "dead"
@@ -198,7 +198,7 @@ def test_dropped_player_stands_still_then_counts_as_dead_after_the_grace():
     events = run(match, SETTINGS.RECONNECT_GRACE - 1)
     assert match.players[2].x == 1.5 and match.players[2].alive
     events += run(match, 1.0 + DT)
-    assert {"event": "died", "player": 2} in events and not match.players[2].alive
+    assert {"event": "died", "player": 2, "place": 3} in events and not match.players[2].alive
 
 
 def test_settings_change_the_pace():
@@ -207,3 +207,17 @@ def test_settings_change_the_pace():
     match.shoot_fireball(1, 1.0, 0.5)
     run(match, 0.5)
     assert not match.players[2].alive
+
+
+def test_the_game_ends_as_soon_as_no_human_is_alive():
+    match = Match(SETTINGS, random.Random(7))
+    human = match.add_player(1, "human", 1500, bot=False)
+    for bot_id in (-1, -2):
+        match.add_player(bot_id, f"bot{bot_id}", 0, bot=True)
+    human.hits = SETTINGS.HITS_TO_KILL - 1
+    match.players[-1].fireball_ready_at = 0.0
+    match.players[-1].x, match.players[-1].y = human.x - 0.3, human.y
+    match.shoot_fireball(-1, human.x, human.y)
+    events = run(match, 2.0)
+    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 1, "place": 3}]
+    assert match.over and match.winner is None  # two bots alive: nobody watches them fight it out
