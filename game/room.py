@@ -71,7 +71,7 @@ class Room:
                    for p in self.match.players.values()]
         return encode({"event": protocol.GAME_START, "room": self.id, "you": player_id, "players": players,
                        "map": {"width": s.MAP_WIDTH, "height": s.MAP_HEIGHT}, "tick_rate": s.TICK_RATE,
-                       "snapshot_rate": s.SNAPSHOT_RATE})
+                       "snapshot_rate": s.SNAPSHOT_RATE, "speed": s.PLAYER_SPEED, "hits_to_kill": s.HITS_TO_KILL})
 
     def broadcast(self, frame: bytes) -> None:
         for session in self.sessions.values():

@@ -1,103 +1,129 @@
-// The page: views, forms, the game's input and events. The reference client for docs/protocol.md.
+// The page: views, the lobby, and the game's events. Built on arena-client.js like any other client.
 
-import { ApiError, Session, leaderboard } from "./api.js";
-import { CLOSE, GameConnection } from "./connection.js";
+import { ApiError, ArenaClient, CLOSE } from "./arena-client.js";
+import { Controls } from "./controls.js";
+import { bindForm, clearForm, notice } from "./forms.js";
 import { Renderer } from "./render.js";
+import { Sound } from "./sound.js";
 
 const $ = (selector) => document.querySelector(selector);
-const session = new Session();
+const client = new ArenaClient();
 const renderer = new Renderer($("#canvas"));
+const controls = new Controls($("#canvas"), renderer,
+  { shoot_fireball: $("#skill-fireball"), blink: $("#skill-blink") });
+const sound = new Sound();
 let connection = null;
-let armed = null; // "shoot_fireball" or "blink" after Q / F, until the next click
+let rejoinTimer = null;
 
-// For tests and curious players: what the server last said.
-window.arena = { lastState: null, events: [], tokenRefreshes: 0, get socketOpen() { return !!connection && connection.isOpen; } };
+// For tests and curious players: what the server last said, and what is drawn.
+window.arena = { lastState: null, events: [], tokenRefreshes: 0, renderer,
+  get socketOpen() { return !!connection && connection.isOpen; } };
 
-function show(view) { document.body.dataset.view = view; }
-
-function notice(text) {
-  $("#notice").textContent = text || "";
-  $("#notice").hidden = !text;
+function show(view) {
+  document.body.dataset.view = view;
+  if (view === "auth") $("#register-username").focus();
 }
 
+function ordinal(n) {
+  const suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[n % 10] || "th";
+  return `${n}${suffix}`;
+}
+
+// The lobby, with a way back into a game that still runs (after a reload, say).
 async function enterLobby() {
-  const me = await session.me();
+  const me = await client.me();
   $("#whoami").textContent = `${me.username} · ${me.score}`;
   $("#account").hidden = false;
   show("lobby");
+  offerRejoin(await client.runningGame());
 }
 
-function backToLogin(message) {
+function offerRejoin(game) {
+  clearInterval(rejoinTimer);
+  $("#rejoin").hidden = !game;
+  if (!game) return;
+  if (game.rejoin_within === null) {
+    $("#rejoin-text").textContent = "Your game is running in another window or tab.";
+    $("#rejoin-button").textContent = "Play it here";
+    return;
+  }
+  const until = Date.now() + game.rejoin_within * 1000;
+  const tick = () => {
+    const left = Math.ceil((until - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(rejoinTimer);
+      $("#rejoin").hidden = true;
+      return;
+    }
+    $("#rejoin-text").textContent = `Your game is still running — rejoin (${left} s left)`;
+  };
+  $("#rejoin-button").textContent = "Rejoin";
+  tick();
+  rejoinTimer = setInterval(tick, 250);
+}
+
+function gameRunning() { return !$("#rejoin").hidden || document.body.dataset.view === "game"; }
+
+function backToLogin(message, kind) {
   leaveGame();
-  session.forget();
+  clearInterval(rejoinTimer);
+  client.forget();
   $("#account").hidden = true;
-  notice(message);
+  document.querySelectorAll("form").forEach(clearForm);
+  notice(message, kind);
   show("auth");
 }
 
-// Forms: DRF's field errors go next to their field, "detail" under the form.
-function bindForm(form, action) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    form.querySelectorAll(".field-error, .form-error").forEach((p) => { p.textContent = ""; });
-    const data = new FormData(form);
-    try {
-      await action(data.get("username"), data.get("password"));
-      notice("");
-      await enterLobby();
-    } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
-      for (const [field, messages] of Object.entries(error.body)) {
-        const slot = form.querySelector(`.field-error[data-for="${field}"]`) || form.querySelector(".form-error");
-        slot.textContent = Array.isArray(messages) ? messages.join(" ") : String(messages);
-      }
-    }
-  });
-}
-
-bindForm($("#login-form"), (username, password) => session.login(username, password));
-bindForm($("#register-form"), (username, password) => session.register(username, password));
-session.addEventListener("expired", () => backToLogin("Your session expired. Please log in again."));
-session.addEventListener("access", () => { window.arena.tokenRefreshes += 1; });
+bindForm($("#login-form"), (username, password) => client.login(username, password), enterLobby);
+bindForm($("#register-form"), (username, password) => client.register(username, password), enterLobby);
+client.addEventListener("expired", () => backToLogin("Your session expired. Please log in again.", "warning"));
+client.addEventListener("access", () => { window.arena.tokenRefreshes += 1; });
 
 $("#logout").addEventListener("click", async () => {
+  if (gameRunning() && !confirm("Your game is still running: logging out forfeits it. Log out?")) return;
   leaveGame();
-  await session.logout();
-  backToLogin("Logged out.");
+  await client.logout();
+  backToLogin("Logged out.", "info");
 });
 
 // Playing.
 
+function connectionStatus(text) {
+  $("#connection").textContent = text;
+  if (text) $("#queue-status").textContent = text;
+}
+
 function play() {
   leaveGame();
-  $("#game-over").hidden = true;
+  clearInterval(rejoinTimer);
+  $("#game-over").hidden = $("#death").hidden = true;
   $("#queue-status").textContent = "Connecting…";
   show("queue");
-  connection = new GameConnection(session);
+  connection = client.connect();
   connection.addEventListener("event", (event) => onGameEvent(event.detail));
-  connection.addEventListener("offline", (event) => {
-    $("#connection").textContent = `Connection lost, retrying in ${event.detail / 1000} s…`;
-  });
-  connection.addEventListener("online", () => { $("#connection").textContent = ""; });
+  connection.addEventListener("offline", (event) => connectionStatus(`Connection lost, retrying… (${event.detail.attempt})`));
+  connection.addEventListener("online", () => connectionStatus(""));
   connection.addEventListener("ended", (event) => {
     const { code } = event.detail;
+    leaveGame();
     if (code === CLOSE.REPLACED) {
-      notice("The game was opened in another window or tab.");
-      show("lobby");
+      notice("The game was opened in another window or tab.", "warning");
+      enterLobby().catch(() => show("lobby"));
     } else if (code === CLOSE.UNAUTHORIZED || code === CLOSE.TOKEN_EXPIRED) {
-      backToLogin("Please log in again.");
+      backToLogin("Please log in again.", "warning");
     } else {
-      notice("Lost the connection to the server.");
+      notice("Lost the connection to the server.", "error");
       show("lobby");
     }
   });
+  controls.attach((frame) => connection && connection.send(frame));
   connection.open();
 }
 
 function leaveGame() {
   if (connection) connection.stop();
   connection = null;
-  armed = null;
+  controls.attach(null);
 }
 
 function onGameEvent(event) {
@@ -106,11 +132,12 @@ function onGameEvent(event) {
     case "queued":
       $("#queue-status").textContent =
         `Waiting ${Math.round(event.waited)} s · ${event.waiting} in the queue · bots join after ${event.bots_after} s`;
+      if (document.body.dataset.view !== "queue") show("queue");
       break;
     case "game_start":
       renderer.start(event);
       $("#chat-log").replaceChildren();
-      $("#game-over").hidden = true;
+      $("#game-over").hidden = $("#death").hidden = true;
       show("game");
       break;
     case "state":
@@ -118,10 +145,12 @@ function onGameEvent(event) {
       renderer.push(event);
       break;
     case "attack":
-      renderer.flash(event.x, event.y);
+      renderer.hit(event.attackee, event.x, event.y);
+      sound.play(event.attackee === renderer.me ? 180 : 520);
       break;
     case "died":
       chatLine(`${name(event.player)} is out.`);
+      if (event.player === renderer.me) youDied(event.place);
       break;
     case "message":
       chatLine(`${event.username}: ${event.text}`);
@@ -144,18 +173,32 @@ function chatLine(text) {
   while ($("#chat-log").children.length > 8) $("#chat-log").firstChild.remove();
 }
 
+function youDied(place) {
+  controls.disarm();
+  sound.play(110, 0.4);
+  $("#death-place").textContent = `${ordinal(place)} of ${renderer.players.size}`;
+  $("#death").hidden = false;
+}
+
 function gameOver(event) {
   const change = event.scores[String(renderer.me)] ?? 0;
   $("#game-over-title").textContent = event.abandoned ? "Game abandoned"
     : event.winner === renderer.me ? "You win!" : `${event.winner === null ? "Nobody" : name(event.winner)} wins`;
   $("#game-over-score").textContent = `Score ${change >= 0 ? "+" : ""}${change}`;
+  $("#death").hidden = true;
   $("#game-over").hidden = false;
   leaveGame();
-  session.me().then((me) => { $("#whoami").textContent = `${me.username} · ${me.score}`; });
+  client.me().then((me) => { $("#whoami").textContent = `${me.username} · ${me.score}`; }).catch(() => {});
 }
 
 async function showLeaderboard() {
-  const rows = await leaderboard(20);
+  let rows;
+  try {
+    rows = await client.leaderboard(20);
+  } catch (error) {
+    notice(error.message, "error");
+    return;
+  }
   $("#leaderboard-rows").replaceChildren(...rows.map((row) => {
     const tr = document.createElement("tr");
     for (const value of [row.rank, row.username, row.score]) {
@@ -170,24 +213,20 @@ async function showLeaderboard() {
 
 $("#play").addEventListener("click", play);
 $("#play-again").addEventListener("click", play);
-$("#leave-queue").addEventListener("click", () => { leaveGame(); show("lobby"); });
+$("#rejoin-button").addEventListener("click", play);
+$("#death-play-again").addEventListener("click", () => {
+  $("#death").hidden = true;
+  $("#queue-status").textContent = "Finding a new room…";
+  show("queue");
+  connection.send({ event: "leave" }); // out already: the −5 stands, and the server queues us again
+});
+$("#death-watch").addEventListener("click", () => { $("#death").hidden = true; });
+$("#leave-queue").addEventListener("click", () => { leaveGame(); enterLobby().catch(() => show("lobby")); });
 $("#show-leaderboard").addEventListener("click", showLeaderboard);
 $("#game-over-leaderboard").addEventListener("click", showLeaderboard);
-$("#back-to-lobby").addEventListener("click", () => enterLobby());
-
-// Input: right-click moves, Q/F arm a fireball/blink for the next click, Enter chats, Esc closes it.
-const canvas = $("#canvas");
-canvas.addEventListener("contextmenu", (event) => event.preventDefault());
-canvas.addEventListener("mousedown", (event) => {
-  if (!connection) return;
-  const target = renderer.toMap(event.clientX, event.clientY);
-  if (event.button === 2) {
-    connection.send({ event: "move_to", ...target });
-  } else if (event.button === 0 && armed) {
-    connection.send({ event: armed, ...target });
-    armed = null;
-  }
-});
+$("#back-to-lobby").addEventListener("click", () => enterLobby().catch((error) => notice(error.message, "error")));
+$("#sound").checked = sound.enabled;
+$("#sound").addEventListener("change", (event) => sound.set(event.target.checked));
 
 const chatInput = $("#chat-input");
 document.addEventListener("keydown", (event) => {
@@ -197,12 +236,11 @@ document.addEventListener("keydown", (event) => {
       connection && connection.send({ event: "message", text: chatInput.value.trim() });
       chatInput.value = "";
     }
-    if (event.key === "Escape" || event.key === "Enter") { chatInput.hidden = true; canvas.focus(); }
+    if (event.key === "Escape" || event.key === "Enter") { chatInput.hidden = true; $("#canvas").focus(); }
     return;
   }
   if (event.key === "Enter") { chatInput.hidden = false; chatInput.focus(); event.preventDefault(); }
-  else if (event.key === "q" || event.key === "Q") armed = "shoot_fireball";
-  else if (event.key === "f" || event.key === "F") armed = "blink";
+  else controls.key(event.key);
 });
 
 function drawLoop(now) {
@@ -210,9 +248,11 @@ function drawLoop(now) {
     renderer.draw(now);
     const mine = renderer.latest(renderer.me);
     if (mine) {
-      for (const [id, label, seconds] of [["#cooldown-fireball", "Q fireball", mine[5]], ["#cooldown-blink", "F blink", mine[6]]]) {
-        $(id).textContent = seconds > 0 ? `${label} ${seconds.toFixed(1)} s` : label;
-        $(id).classList.toggle("waiting", seconds > 0);
+      for (const [id, seconds] of [["#skill-fireball", mine[5]], ["#skill-blink", mine[6]]]) {
+        const button = $(id);
+        button.querySelector(".cooldown").textContent = !mine[4] ? "· out" : seconds > 0 ? `${seconds.toFixed(1)} s` : "";
+        button.classList.toggle("waiting", !mine[4] || seconds > 0);
+        button.disabled = !mine[4];
       }
     }
   }
@@ -220,4 +260,9 @@ function drawLoop(now) {
 }
 requestAnimationFrame(drawLoop);
 
-session.resume().then((resumed) => (resumed ? enterLobby() : show("auth")));
+client.resume()
+  .then((resumed) => (resumed ? enterLobby() : show("auth")))
+  .catch((error) => {
+    show("auth");
+    if (error instanceof ApiError) notice(error.message, "error");
+  });

@@ -1,25 +1,50 @@
-// Drawing the game: snapshots arrive at 20 Hz; we draw ~100 ms in the past, interpolating
-// between the two snapshots around that moment, so motion is smooth at the screen's frame rate.
+// Drawing the game: snapshots arrive at 20 Hz; everything is drawn DELAY_MS in the past, interpolated
+// between the two snapshots around that moment, and events (hits) are drawn on that same clock.
+// Only your own ball is predicted: it starts moving the moment you click, reconciled with each snapshot.
 
 const DELAY_MS = 100;
-const COLORS = ["#4fc3f7", "#ef5350", "#66bb6a", "#ab47bc", "#ffca28", "#26a69a"];
+// Distinct colours for up to 10 players (bots too); more cycle through hues.
+const PALETTE = ["#4fc3f7", "#ef5350", "#66bb6a", "#ffca28", "#ab47bc", "#ff8a65", "#26c6da", "#d4e157",
+  "#ec407a", "#8d6e63"];
+const MIN_LABEL_CSS_PX = 13; // names stay readable however small the canvas is shown
+const MAX_NAME = 14;
+const TRAIL = 8; // positions of a fireball's trail
+
+export function colorOf(index) {
+  return index < PALETTE.length ? PALETTE[index] : `hsl(${(index * 137.5) % 360} 70% 60%)`;
+}
+
+function shortName(name) { return name.length > MAX_NAME ? `${name.slice(0, MAX_NAME - 1)}…` : name; }
 
 export class Renderer {
   constructor(canvas) {
     this.canvas = canvas;
     this.context = canvas.getContext("2d");
     this.snapshots = []; // [{at, state}], oldest first
-    this.effects = []; // {x, y, until}
+    this.effects = []; // {kind, player, x, y, startAt, until, particles}
+    this.trails = new Map(); // fireball id -> [[x, y], ...]
     this.players = new Map(); // id -> {username, score, bot, color}
     this.me = null;
+    this.room = null;
     this.map = { width: 16 / 9, height: 1 };
+    this.speed = 0.15;
+    this.hitsToKill = 4;
+    this.aim = null; // {x, y} in map units while a skill is armed
+    this.prediction = null; // {tx, ty, from: {x, y}, at}
+    this.labelCssPx = 0;
   }
 
   start(gameStart) {
     this.map = gameStart.map;
+    this.room = gameStart.room;
     this.me = gameStart.you;
+    this.speed = gameStart.speed ?? this.speed;
+    this.hitsToKill = gameStart.hits_to_kill ?? this.hitsToKill;
     this.snapshots = [];
-    this.players = new Map(gameStart.players.map((p, i) => [p.id, { ...p, color: COLORS[i % COLORS.length] }]));
+    this.effects = [];
+    this.trails = new Map();
+    this.prediction = null;
+    this.players = new Map(gameStart.players.map((p, i) => [p.id, { ...p, color: colorOf(i) }]));
   }
 
   push(state) {
@@ -27,9 +52,23 @@ export class Renderer {
     if (this.snapshots.length > 30) this.snapshots.shift();
   }
 
-  flash(x, y) { this.effects.push({ x, y, until: performance.now() + 300 }); }
+  // A hit, drawn when the delayed clock reaches it, around where the victim is drawn then.
+  hit(attackee, x, y) {
+    const startAt = performance.now() + DELAY_MS;
+    const particles = Array.from({ length: 10 }, () => {
+      const angle = Math.random() * 2 * Math.PI;
+      return { dx: Math.cos(angle), dy: Math.sin(angle), speed: 0.1 + Math.random() * 0.2 };
+    });
+    this.effects.push({ player: attackee, x, y, startAt, until: startAt + 400, particles });
+  }
 
-  // Canvas pixels → map units, for mouse targets.
+  // Your own ball heads for the target now; the server's snapshots take over as they arrive.
+  predictMove(tx, ty, now = performance.now()) {
+    const from = this.selfAt(now);
+    if (from) this.prediction = { tx, ty, from, at: now };
+  }
+
+  // Canvas pixels → map units, for pointer targets.
   toMap(clientX, clientY) {
     const box = this.canvas.getBoundingClientRect();
     return {
@@ -38,7 +77,7 @@ export class Renderer {
     };
   }
 
-  // The interpolated rows at render time: Map id -> row, and the fireballs.
+  // The interpolated rows at render time: players and fireballs.
   frame(now) {
     const at = now - DELAY_MS;
     const list = this.snapshots;
@@ -60,45 +99,157 @@ export class Renderer {
     return { players: mix(older.state.players, newer.state.players), fireballs: mix(older.state.fireballs, newer.state.fireballs) };
   }
 
+  // Where your own ball is drawn: the newest snapshot (not delayed), moved on toward your last click
+  // for the time since; once the server has you there, the prediction ends.
+  selfAt(now) {
+    const row = this.latest(this.me);
+    if (!row) return null;
+    const last = this.snapshots[this.snapshots.length - 1];
+    const p = this.prediction;
+    if (!p || !row[4]) return { x: row[1], y: row[2] };
+    const base = last.at > p.at ? { x: row[1], y: row[2], at: last.at } : { ...p.from, at: p.at };
+    const dx = p.tx - base.x, dy = p.ty - base.y, distance = Math.hypot(dx, dy);
+    const step = Math.min(distance, this.speed * Math.max(0, now - base.at) / 1000);
+    if (distance < 1e-3) this.prediction = null;
+    return distance < 1e-3 ? { x: base.x, y: base.y } : { x: base.x + (dx / distance) * step, y: base.y + (dy / distance) * step };
+  }
+
   draw(now) {
     const { context: g, canvas } = this;
     const scale = canvas.height / this.map.height;
-    g.clearRect(0, 0, canvas.width, canvas.height);
+    const cssScale = canvas.width / Math.max(1, canvas.clientWidth); // canvas px per CSS px
+    const font = Math.max(22, MIN_LABEL_CSS_PX * cssScale);
+    this.labelCssPx = font / cssScale;
+    this.drawArena(g, scale);
     const frame = this.frame(now);
     if (!frame) return;
-    for (const [id, x, y, radius, alive, , , connected] of frame.players) {
+    this.drawFireballs(g, frame.fireballs, scale);
+    for (const row of frame.players) {
+      const [id, , , radius, alive, , , connected, hits] = row;
       const info = this.players.get(id) || { username: "?", score: 0, color: "#999" };
+      const self = id === this.me ? this.selfAt(now) : null;
+      const x = (self ? self.x : row[1]) * scale, y = (self ? self.y : row[2]) * scale, r = radius * scale;
       g.globalAlpha = alive ? (connected ? 1 : 0.5) : 0.15;
       g.beginPath();
-      g.arc(x * scale, y * scale, radius * scale, 0, 2 * Math.PI);
-      g.fillStyle = info.bot ? "#9e9e9e" : info.color;
+      g.arc(x, y, r, 0, 2 * Math.PI);
+      g.fillStyle = info.color;
       g.fill();
       if (id === this.me) { g.lineWidth = 4; g.strokeStyle = "#fff"; g.stroke(); }
+      if (alive) this.drawHealth(g, x, y, r, hits);
       g.globalAlpha = alive ? 1 : 0.4;
-      g.fillStyle = "#eee";
-      g.font = "22px system-ui";
-      g.textAlign = "center";
-      const label = info.bot ? info.username : `${info.username} (${info.score})`;
-      g.fillText(label, x * scale, (y - radius) * scale - 10);
+      this.drawLabel(g, info.bot ? shortName(info.username) : `${shortName(info.username)} (${info.score})`,
+        x, y - r - 0.4 * font, font);
     }
     g.globalAlpha = 1;
-    g.fillStyle = "#ff7043";
-    for (const [, x, y] of frame.fireballs) {
+    this.drawEffects(g, frame, now, scale);
+    this.drawAim(g, now, scale);
+  }
+
+  drawArena(g, scale) {
+    const { canvas } = this;
+    g.fillStyle = "#0b0d12";
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    g.strokeStyle = "#ffffff10";
+    g.lineWidth = 1;
+    const step = 0.1 * scale;
+    g.beginPath();
+    for (let x = step; x < canvas.width; x += step) { g.moveTo(x, 0); g.lineTo(x, canvas.height); }
+    for (let y = step; y < canvas.height; y += step) { g.moveTo(0, y); g.lineTo(canvas.width, y); }
+    g.stroke();
+    g.strokeStyle = "#f0a030";
+    g.lineWidth = 6;
+    g.strokeRect(3, 3, canvas.width - 6, canvas.height - 6);
+  }
+
+  // One pip per hit left, under the ball: the fourth hit kills.
+  drawHealth(g, x, y, r, hits) {
+    const total = this.hitsToKill, left = Math.max(0, total - hits);
+    for (let i = 0; i < total; i++) {
       g.beginPath();
-      g.arc(x * scale, y * scale, 0.01 * scale, 0, 2 * Math.PI);
+      g.arc(x + (i - (total - 1) / 2) * 14, y + r + 12, 5, 0, 2 * Math.PI);
+      g.fillStyle = i < left ? "#e8e8e8" : "#ffffff30";
       g.fill();
-    }
-    this.effects = this.effects.filter((effect) => effect.until > now);
-    for (const effect of this.effects) {
-      g.beginPath();
-      g.strokeStyle = "#ffeb3b";
-      g.lineWidth = 3;
-      g.arc(effect.x * scale, effect.y * scale, (0.06 + (effect.until - now) / 3000) * scale, 0, 2 * Math.PI);
-      g.stroke();
     }
   }
 
-  // The latest server row of this player, for cooldowns.
+  drawLabel(g, text, x, y, font) {
+    g.font = `${Math.round(font)}px system-ui, sans-serif`;
+    g.textAlign = "center";
+    const half = g.measureText(text).width / 2;
+    const { width, height } = this.canvas;
+    const cx = Math.min(Math.max(x, half + 6), width - half - 6); // kept inside the arena
+    const cy = Math.min(Math.max(y, font + 4), height - 6);
+    g.lineWidth = Math.max(3, font / 6);
+    g.strokeStyle = "#000a";
+    g.strokeText(text, cx, cy);
+    g.fillStyle = "#f2f2f2";
+    g.fillText(text, cx, cy);
+  }
+
+  drawFireballs(g, fireballs, scale) {
+    const seen = new Set();
+    for (const [id, x, y] of fireballs) {
+      seen.add(id);
+      const trail = this.trails.get(id) || [];
+      trail.push([x, y]);
+      if (trail.length > TRAIL) trail.shift();
+      this.trails.set(id, trail);
+      trail.forEach(([tx, ty], i) => {
+        g.globalAlpha = (i + 1) / trail.length * 0.5;
+        g.beginPath();
+        g.arc(tx * scale, ty * scale, (0.004 + 0.006 * i / TRAIL) * scale, 0, 2 * Math.PI);
+        g.fillStyle = "#ffb74d";
+        g.fill();
+      });
+      g.globalAlpha = 1;
+      g.beginPath();
+      g.arc(x * scale, y * scale, 0.012 * scale, 0, 2 * Math.PI);
+      g.fillStyle = "#ff7043";
+      g.shadowColor = "#ff7043";
+      g.shadowBlur = 12;
+      g.fill();
+      g.shadowBlur = 0;
+    }
+    for (const id of this.trails.keys()) if (!seen.has(id)) this.trails.delete(id);
+  }
+
+  drawEffects(g, frame, now, scale) {
+    this.effects = this.effects.filter((effect) => effect.until > now);
+    for (const effect of this.effects) {
+      if (now < effect.startAt) continue; // not yet on the delayed clock
+      const row = frame.players.find((r) => r[0] === effect.player);
+      const x = (row ? row[1] : effect.x) * scale, y = (row ? row[2] : effect.y) * scale;
+      const age = (now - effect.startAt) / (effect.until - effect.startAt);
+      g.globalAlpha = 1 - age;
+      g.beginPath();
+      g.strokeStyle = "#ffeb3b";
+      g.lineWidth = 3;
+      g.arc(x, y, (0.05 + 0.05 * age) * scale, 0, 2 * Math.PI);
+      g.stroke();
+      g.fillStyle = "#ffcc80";
+      for (const particle of effect.particles) {
+        const distance = particle.speed * age * scale * 0.5;
+        g.fillRect(x + particle.dx * distance - 3, y + particle.dy * distance - 3, 6, 6);
+      }
+    }
+    g.globalAlpha = 1;
+  }
+
+  // An armed skill: a line from your ball to the pointer.
+  drawAim(g, now, scale) {
+    const self = this.aim && this.selfAt(now);
+    if (!self) return;
+    g.setLineDash([12, 10]);
+    g.strokeStyle = this.aim.color;
+    g.lineWidth = 3;
+    g.beginPath();
+    g.moveTo(self.x * scale, self.y * scale);
+    g.lineTo(this.aim.x * scale, this.aim.y * scale);
+    g.stroke();
+    g.setLineDash([]);
+  }
+
+  // The newest server row of a player (cooldowns, alive).
   latest(id) {
     const last = this.snapshots[this.snapshots.length - 1];
     return last && last.state.players.find((row) => row[0] === id);

@@ -1,0 +1,177 @@
+// Tornado Arena's client: the REST API (register, log in, keep the access token fresh, log out) and the
+// game socket (authenticate, pass renewed tokens on, reconnect while the seat is kept), for any page or
+// game. `new ArenaClient({ baseUrl })`; docs/protocol.md has an example. No UI in here.
+
+export const CLOSE = { UNAUTHORIZED: 4001, REPLACED: 4002, TOKEN_EXPIRED: 4003 };
+const FINAL_CLOSES = [CLOSE.UNAUTHORIZED, CLOSE.TOKEN_EXPIRED, CLOSE.REPLACED];
+const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000];
+const GIVE_UP_AFTER = 20000; // the server's default reconnect grace
+const RENEW_AT = 0.7; // of the access token's life: a 5-minute token never lapses mid-game
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.detail ? body.detail : status ? `HTTP ${status}` : "The server cannot be reached.");
+    this.status = status; // 0: no answer at all
+    this.body = body || {};
+  }
+}
+
+function claims(token) {
+  const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(part));
+}
+
+export class ArenaClient extends EventTarget {
+  // Events: "access" (detail: the new access token), "expired" (the session cannot be renewed).
+  constructor({ baseUrl = location.origin, storage = sessionStorage, storageKey = "arena.refresh" } = {}) {
+    super();
+    this.baseUrl = baseUrl.replace(/\/$/, "");
+    this.storage = storage;
+    this.storageKey = storageKey;
+    this.access = null;
+    this.refresh = storage.getItem(storageKey);
+    this.timer = null;
+  }
+
+  get user() { return this.access ? claims(this.access) : null; }
+
+  async call(method, path, body, access) {
+    const headers = { "Content-Type": "application/json" };
+    if (access) headers.Authorization = `Bearer ${access}`;
+    let response;
+    try {
+      response = await fetch(this.baseUrl + path, { method, headers, body: body && JSON.stringify(body) });
+    } catch (error) {
+      throw new ApiError(0, null);
+    }
+    const payload = await response.json().catch(() => ({}));
+    if (!response.ok) throw new ApiError(response.status, payload);
+    return payload;
+  }
+
+  async register(username, password) {
+    await this.call("POST", "/api/register/", { username, password });
+    await this.login(username, password);
+  }
+
+  async login(username, password) {
+    this.store(await this.call("POST", "/api/token/", { username, password }));
+  }
+
+  // Resume a stored session (after a reload); false when there is none left.
+  async resume() {
+    if (!this.refresh) return false;
+    try {
+      await this.renew();
+      return true;
+    } catch (error) {
+      if (error.status === 0) throw error; // the server is away: the session may still be good
+      this.forget();
+      return false;
+    }
+  }
+
+  async renew() {
+    this.store(await this.call("POST", "/api/token/refresh/", { refresh: this.refresh }));
+  }
+
+  store(tokens) {
+    if (tokens.refresh) {
+      this.refresh = tokens.refresh;
+      this.storage.setItem(this.storageKey, tokens.refresh);
+    }
+    this.access = tokens.access;
+    clearTimeout(this.timer);
+    const { iat, exp } = claims(this.access);
+    const due = (iat + RENEW_AT * (exp - iat)) * 1000 - Date.now();
+    this.timer = setTimeout(() => this.renew().catch(() => this.expire()), Math.max(due, 500));
+    this.dispatchEvent(new CustomEvent("access", { detail: this.access }));
+  }
+
+  expire() {
+    this.forget();
+    this.dispatchEvent(new Event("expired"));
+  }
+
+  me() { return this.call("GET", "/api/me/", null, this.access); }
+
+  // The game this user is still alive in: {room, rejoin_within} or null.
+  async runningGame() { return (await this.call("GET", "/api/me/game/", null, this.access)).game; }
+
+  async leaderboard(limit = 10) { return (await this.call("GET", `/api/leaderboard/?limit=${limit}`)).results; }
+
+  async logout() {
+    const refresh = this.refresh;
+    this.forget();
+    if (refresh) await this.call("POST", "/api/token/blacklist/", { refresh }).catch(() => {});
+  }
+
+  forget() {
+    clearTimeout(this.timer);
+    this.access = null;
+    this.refresh = null;
+    this.storage.removeItem(this.storageKey);
+  }
+
+  // A game socket for this session; call open() on it.
+  connect() { return new GameConnection(this); }
+}
+
+export class GameConnection extends EventTarget {
+  // Events: "event" (detail: a server frame), "online" (welcomed), "offline" (detail: {attempt, delay}),
+  // "ended" (detail: the CloseEvent; no more retries).
+  constructor(client) {
+    super();
+    this.client = client;
+    this.socket = null;
+    this.attempt = 0;
+    this.droppedAt = null;
+    this.leaving = false;
+    this.onAccess = (event) => this.send({ event: "refresh_token", token: event.detail });
+    client.addEventListener("access", this.onAccess);
+  }
+
+  open() {
+    const url = new URL("/wss/multiplayer/", this.client.baseUrl);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    // The token goes in the first frame, not the URL: it stays out of every access log.
+    socket.onopen = () => socket.send(JSON.stringify({ event: "auth", token: this.client.access }));
+    socket.onmessage = (message) => {
+      const event = JSON.parse(message.data);
+      if (event.event === "welcome") {
+        this.attempt = 0;
+        this.droppedAt = null;
+        this.dispatchEvent(new Event("online"));
+      }
+      this.dispatchEvent(new CustomEvent("event", { detail: event }));
+    };
+    socket.onclose = (close) => this.closed(close);
+  }
+
+  closed(close) {
+    if (this.leaving) return;
+    this.droppedAt ??= Date.now();
+    if (FINAL_CLOSES.includes(close.code) || Date.now() - this.droppedAt > GIVE_UP_AFTER) {
+      this.stop();
+      this.dispatchEvent(new CustomEvent("ended", { detail: close }));
+      return;
+    }
+    const delay = RETRY_DELAYS[Math.min(this.attempt++, RETRY_DELAYS.length - 1)];
+    this.dispatchEvent(new CustomEvent("offline", { detail: { attempt: this.attempt, delay } }));
+    setTimeout(() => this.leaving || this.open(), delay);
+  }
+
+  get isOpen() { return this.socket !== null && this.socket.readyState === WebSocket.OPEN; }
+
+  send(frame) {
+    if (this.isOpen) this.socket.send(JSON.stringify(frame));
+  }
+
+  stop() {
+    this.leaving = true;
+    this.client.removeEventListener("access", this.onAccess);
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN) this.socket.close(1000);
+  }
+}
