@@ -6,14 +6,18 @@ from typing import Optional
 from tornado.ioloop import PeriodicCallback
 
 from auth.authentication import Authenticator
+from auth.errors import AuthFailure, ExpiredTokenError
 from auth.backend import TokenBackend
 from auth.flush import flush_expired_tokens
 from auth.passwords import PasswordHasher
 from auth.service import TokenService
 from auth.tokens import TokenCodec
+from cluster.node import ClusterNode
 from game import protocol
 from game.game import Game
 from game.results import ResultRecorder
+from game.room import Session
+from handlers.auth_failures import refusal
 from handlers.heartbeat import Heartbeat
 from handlers.origins import OriginPolicy
 from handlers.throttle import Throttles
@@ -52,6 +56,12 @@ class Arena:
         self._idle = asyncio.Event()
         self._idle.set()
         self._watch_levels()
+        self.cluster: Optional[ClusterNode] = None  # cluster mode (ARENA_REDIS_URL): one world over processes
+        self._recheck: Optional[asyncio.Task] = None
+        if settings.REDIS_URL:
+            self.cluster = ClusterNode(settings, self.game, store, self._revoked_elsewhere)
+            self.game.shared = self.cluster
+            self.tokens.revocation_listeners.append(self.cluster.publish_revocation)
 
     def _watch_levels(self) -> None:
         """The gauges Prometheus reads at scrape time (metrics.Metrics.watch)."""
@@ -76,6 +86,46 @@ class Arena:
         if session is not None and (family is None or getattr(session, "token_family", None) == family):
             session.close(protocol.CLOSE_UNAUTHORIZED, "token_revoked")
 
+    def _revoked_elsewhere(self, user_id: UserId, family: Optional[str]) -> None:
+        """Another process revoked a user's tokens (or one login's): the same happens here."""
+        self.tokens.note_revocation(user_id, family)
+        self._close_revoked(user_id, family)
+
+    async def join(self, session: Session) -> None:
+        """An authenticated socket enters the game (through the cluster in cluster mode)."""
+        if self.cluster is None:
+            self.game.connect(session)
+        else:
+            await self.cluster.join(session)
+
+    def leave(self, session: Session) -> None:
+        current = self.game.sessions.get(session.user_id) is session
+        self.game.disconnect(session)
+        if current and self.cluster is not None:
+            self.cluster.leave(session.user_id)
+
+    async def start_cluster(self) -> None:
+        """Cluster mode: join the cluster (raises ClusterUnavailable when Redis does not answer)."""
+        if self.cluster is not None:
+            await self.cluster.start()
+            self._recheck = asyncio.ensure_future(self._recheck_sockets())
+
+    async def _recheck_sockets(self) -> None:
+        """Every ARENA_CLUSTER_RECHECK, each live socket's token is checked again, so a revocation signal
+        lost with a Redis outage still ends the session within that time."""
+        while True:
+            await asyncio.sleep(self.settings.CLUSTER_RECHECK)
+            for session in list(self.game.sessions.values()):
+                try:
+                    await self.authenticator.authenticate_access_token(session.access_token)
+                except ExpiredTokenError:
+                    pass  # the socket's own expiry timer (4003) deals with it
+                except AuthFailure as exc:
+                    refused = refusal(exc)
+                    session.close(refused.close_code, refused.close_reason)
+                except Exception:
+                    break  # the store is away: try again next time
+
     def start(self) -> None:
         """Start the background work: the game loop, and expiring token records in the embedded store."""
         self.game.start()
@@ -94,6 +144,8 @@ class Arena:
     async def shutdown(self) -> None:
         """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop the game and the rest."""
         self.draining = True
+        if self.cluster is not None:
+            await self.cluster.stop_queueing()
         try:
             await asyncio.wait_for(self._idle.wait(), self.settings.SHUTDOWN_TIMEOUT)
         except asyncio.TimeoutError:
@@ -104,3 +156,7 @@ class Arena:
         self.heartbeat.stop()
         self._flusher.stop()
         self.hasher.shutdown()  # what still waits for hashing answers 503
+        if self._recheck is not None:
+            self._recheck.cancel()
+        if self.cluster is not None:
+            await self.cluster.close()

@@ -13,6 +13,7 @@ import sys
 import tornado.web
 
 from arena import Arena
+from cluster.link import ClusterUnavailable
 from store.connection import connect_store, describe_store
 from store.database import StoreUnavailable
 from handlers import routes
@@ -72,14 +73,16 @@ async def serve(settings: Settings) -> None:
         metrics_server = make_server(make_metrics_app(arena), settings)
         metrics_server.listen(settings.METRICS_PORT, settings.HOST)
     arena.start()
+    await arena.start_cluster()
     # Everything built so far (modules, settings, the app) lives as long as the process: keep it out
     # of the garbage collector's full passes, which otherwise stall a tick for tens of ms, and make
     # those passes rare (every 1,000 middle-generation passes instead of 10).
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_GC_EVERY)
-    log.info("Tornado Arena listening on http://%s:%d with store %s", settings.HOST, settings.PORT,
-             describe_store(store, settings.MONGO_URL))
+    log.info("Tornado Arena listening on http://%s:%d with store %s%s", settings.HOST, settings.PORT,
+             describe_store(store, settings.MONGO_URL),
+             f" in cluster mode as {settings.INSTANCE}" if settings.REDIS_URL else "")
     if settings.SECRET_KEY_GENERATED:
         log.warning("SECRET_KEY is not set: signing tokens with a random key, so tokens will not "
                     "survive a restart")
@@ -113,6 +116,9 @@ def main(argv: list[str]) -> int:
         asyncio.run(serve(settings))
     except StoreUnavailable as exc:
         log.error("%s", exc)
+        return 1
+    except ClusterUnavailable as exc:
+        log.error("ARENA_REDIS_URL: cluster mode cannot start: %s", exc)
         return 1
     except SettingsError as exc:  # found while building the services (e.g. ARENA_ALLOWED_ORIGINS)
         print(f"error: {exc}", file=sys.stderr)

@@ -165,6 +165,14 @@ class Settings:
     THROTTLE_SOCKET_ADDRESS: str = "120/min"  # game socket connections per client address
     THROTTLE_SOCKET_USER: str = "30/min"  # game socket connections per user
     TRUST_PROXY: bool = False  # take the client address from X-Real-IP / X-Forwarded-For
+    # Cluster mode (docs/cluster.md): set REDIS_URL and run several processes as one game world.
+    REDIS_URL: str = ""
+    INSTANCE: str = ""  # this process's name in the cluster; default host:port
+    PUBLIC_URL: str = ""  # the WebSocket URL clients reach this process at; default ws://HOST:PORT/wss/multiplayer/
+    REDIS_TIMEOUT: float = 1.0  # seconds any Redis command may take
+    CLUSTER_HEARTBEAT: float = 1.0  # seconds between a process's presence updates
+    CLUSTER_DEAD_AFTER: float = 5.0  # a process silent this long is gone: its queue entries and rooms are cleaned up
+    CLUSTER_RECHECK: float = 30.0  # seconds between re-checks of every live socket's token (bounds a lost signal)
     SECRET_KEY_GENERATED: bool = False
     jwt: JWTSettings = field(default_factory=JWTSettings)
     game: GameSettings = field(default_factory=GameSettings)
@@ -172,6 +180,19 @@ class Settings:
     @property
     def store_kind(self) -> str:
         return "mongodb" if self.MONGO_URL else "embedded"
+
+
+def _cluster_settings(settings: Settings) -> Settings:
+    """Cluster mode's refusals (one line naming the setting) and its defaults."""
+    if not settings.MONGO_URL:
+        raise SettingsError("ARENA_REDIS_URL: cluster mode needs MONGO_URL (the embedded store lives in one process)")
+    if settings.SECRET_KEY_GENERATED:
+        raise SettingsError("ARENA_REDIS_URL: cluster mode needs SECRET_KEY (a random per-run key differs per process)")
+    if not settings.CLUSTER_HEARTBEAT < settings.CLUSTER_DEAD_AFTER:
+        raise SettingsError("ARENA_CLUSTER_DEAD_AFTER: must be longer than ARENA_CLUSTER_HEARTBEAT")
+    return dataclasses.replace(
+        settings, INSTANCE=settings.INSTANCE or f"{settings.HOST}:{settings.PORT}",
+        PUBLIC_URL=settings.PUBLIC_URL or f"ws://{settings.HOST}:{settings.PORT}/wss/multiplayer/")
 
 
 RATE_PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -305,6 +326,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
     for name in ("PORT", "METRICS_PORT"):
         if not 0 <= getattr(settings, name) <= 65535:
             raise SettingsError(f"ARENA_{name}: {getattr(settings, name)} is not a TCP port")
+    if settings.REDIS_URL:
+        settings = _cluster_settings(settings)
     if settings.LOG_FORMAT not in LOG_FORMATS:
         raise SettingsError(f"ARENA_LOG_FORMAT: {settings.LOG_FORMAT!r} is not one of {', '.join(LOG_FORMATS)}")
     for name in ("THROTTLE_LOGIN_USERNAME", "THROTTLE_LOGIN_ADDRESS", "THROTTLE_REGISTER_ADDRESS",

@@ -302,9 +302,13 @@ class TokenService:
         self._notify_revoked(user_id, None)
 
     def _notify_revoked(self, user_id: UserId, family: Optional[str]) -> None:
+        self.note_revocation(user_id, family)
+        for listener in list(self.revocation_listeners):
+            listener(user_id, family)
+
+    def note_revocation(self, user_id: UserId, family: Optional[str]) -> None:
+        """A revocation made here or, in cluster mode, by another process: stateless checks see it."""
         if family is None:
             self.revocations.user_revoked(user_id)
         else:
             self.revocations.family_revoked(family)
-        for listener in list(self.revocation_listeners):
-            listener(user_id, family)

@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from typing import Callable, Optional, Protocol
 
 from game import protocol
 from metrics import Metrics
@@ -24,6 +24,21 @@ from store.documents import GameResult, PlayerResult, UserId, utcnow
 
 log = logging.getLogger("arena.game")
 BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
+
+
+class SharedQueue(Protocol):
+    """Cluster mode's matchmaking, shared by every process (cluster/): it forms the rooms and calls
+    `open_room` or `redirect` here. Without one, this process matches its own queue."""
+
+    def add(self, ticket: Ticket) -> None: ...
+
+    def remove(self, user_id: UserId) -> None: ...
+
+    def waiting(self) -> int: ...
+
+    def seat_freed(self, user_id: UserId, room_id: str) -> None: ...
+
+    def room_over(self, room: Room) -> None: ...
 
 
 class Game:
@@ -45,6 +60,7 @@ class Game:
         self.ticks_per_snapshot = max(1, round(settings.TICK_RATE / settings.SNAPSHOT_RATE))
         self.ticks_per_match = max(1, round(settings.TICK_RATE * settings.MATCH_INTERVAL))
         self.accepting = True
+        self.shared: Optional[SharedQueue] = None  # set in cluster mode
         self._bot_ids = itertools.count(-1, -1)  # user ids are positive: bot ids never collide
 
     def start(self) -> None:
@@ -75,15 +91,24 @@ class Game:
             session.close(protocol.CLOSE_GOING_AWAY, "shutting down")
             return
         if session.user_id not in self.matchmaker.queue:
-            self.matchmaker.add(Ticket(session.user_id, session.username, session.score, self.clock()))
+            self._queue(session)
         session.send(welcome, self._queued_frame(session.user_id))
+
+    def _queue(self, session: Session) -> None:
+        ticket = Ticket(session.user_id, session.username, session.score, self.clock())
+        self.matchmaker.add(ticket)
+        if self.shared is not None:
+            self.shared.add(ticket)
 
     def disconnect(self, session: Session) -> None:
         """The connection is gone; if it was the user's current one, they leave the queue or go idle."""
         if self.sessions.get(session.user_id) is not session:
             return  # replaced: the new connection owns the seat now
         del self.sessions[session.user_id]
-        self.matchmaker.remove(session.user_id)
+        if session.user_id in self.matchmaker.queue:
+            self.matchmaker.remove(session.user_id)
+            if self.shared is not None:
+                self.shared.remove(session.user_id)
         room = self.seats.get(session.user_id)
         if room is not None:
             room.detach(session.user_id)
@@ -106,8 +131,10 @@ class Game:
             return
         room.release(session.user_id)
         del self.seats[session.user_id]
+        if self.shared is not None:
+            self.shared.seat_freed(session.user_id, room.id)
         if self.accepting:
-            self.matchmaker.add(Ticket(session.user_id, session.username, session.score, self.clock()))
+            self._queue(session)
             session.send(self._queued_frame(session.user_id))
 
     def running_game(self, user_id: UserId) -> Optional[dict]:
@@ -124,27 +151,39 @@ class Game:
 
     def _queued_frame(self, user_id: int) -> bytes:
         ticket = self.matchmaker.queue[user_id]
-        return encode({"event": protocol.QUEUED, "waiting": len(self.matchmaker.queue),
+        waiting = len(self.matchmaker.queue) if self.shared is None else max(1, self.shared.waiting())
+        return encode({"event": protocol.QUEUED, "waiting": waiting,
                        "waited": round(self.clock() - ticket.queued_at, 1),
                        "bots_after": self.settings.BOT_FILL_AFTER})
 
     def run_matchmaking(self) -> None:
-        rooms, bot_filled = self.matchmaker.match(self.clock())
-        for group in rooms + bot_filled:
-            self._open_room(group)
+        """Form rooms from this process's queue (in cluster mode the shared queue does), then tell
+        whoever still waits how long they have."""
+        if self.shared is None:
+            rooms, bot_filled = self.matchmaker.match(self.clock())
+            for group in rooms + bot_filled:
+                self.open_room(group)
         for user_id in list(self.matchmaker.queue):  # a send may drop a slow consumer, leaving the queue
             session = self.sessions.get(user_id)
             if session is not None and user_id in self.matchmaker.queue:
                 session.send(self._queued_frame(user_id))
 
-    def _open_room(self, tickets: list[Ticket]) -> None:
-        room = Room(uuid.uuid4().hex, self.settings, self.rng, snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
+    def open_room(self, tickets: list[Ticket], room_id: Optional[str] = None) -> Room:
+        """A room for these players, filled up with bots. A player connected to another process (cluster
+        mode) gets a seat with no connection: they have GAME_RECONNECT_GRACE to come and take it."""
+        room = Room(room_id or uuid.uuid4().hex, self.settings, self.rng,
+                    snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
         room.tick = self.loop.tick
         room.on_over = self._finish
         now = self.clock()
         for ticket in tickets:
-            self.metrics.queue_wait_seconds.observe(now - ticket.queued_at)
-            room.seat(self.sessions.get(ticket.user_id), ticket.user_id, ticket.username, ticket.score)
+            local = self.matchmaker.queue.get(ticket.user_id)
+            self.metrics.queue_wait_seconds.observe(now - local.queued_at if local else 0.0)
+            self.matchmaker.remove(ticket.user_id)
+            session = self.sessions.get(ticket.user_id)
+            room.seat(session, ticket.user_id, ticket.username, ticket.score)
+            if session is None:
+                room.detach(ticket.user_id)
             self.seats[ticket.user_id] = room
         for name in self._bot_names(self.settings.ROOM_CAPACITY - len(tickets)):
             room.seat(None, next(self._bot_ids), name, 0, bot=True)
@@ -153,6 +192,15 @@ class Game:
             session = room.sessions[user_id]
             if session is not None:
                 session.send(room.game_start_frame(user_id), room.snapshot_frame(room.tick))
+        return room
+
+    def redirect(self, user_id: UserId, url: str, room_id: str) -> None:
+        """Cluster mode: the user's room runs on another process; their connection here is told where."""
+        self.matchmaker.remove(user_id)
+        session = self.sessions.get(user_id)
+        if session is not None:
+            session.send(encode({"event": protocol.REDIRECT, "url": url, "room": room_id}))
+            session.close(protocol.CLOSE_MOVED, "moved")
 
     def _bot_names(self, count: int) -> list[str]:
         """Distinct names for `count` bots: the robots' names, numbered once they run out."""
@@ -191,6 +239,8 @@ class Game:
         del self.rooms[room.id]
         for user_id in room.humans:
             self.seats.pop(user_id, None)
+        if self.shared is not None:
+            self.shared.room_over(room)
         self.results.submit(GameResult(
             id=room.id,
             players=tuple(PlayerResult(p.id, p.username, p.bot, p.score, p.alive) for p in match.players.values()),

@@ -15,6 +15,7 @@ CLOSE_TOO_BIG = 1009  # a frame over GAME_MAX_MESSAGE_SIZE (Tornado closes with 
 CLOSE_UNAUTHORIZED = 4001  # no token, a bad token, a revoked token or user
 CLOSE_REPLACED = 4002  # the same user connected again elsewhere
 CLOSE_TOKEN_EXPIRED = 4003  # the access token expired and no refresh_token came in time
+CLOSE_MOVED = 4004  # cluster mode: the room runs on another process; `redirect` says where
 CLOSE_RATE_LIMITED = 4008  # more messages than GAME_MESSAGE_RATE/GAME_MESSAGE_BURST allow
 CLOSE_SLOW_CONSUMER = 4009  # unsent output beyond GAME_MAX_PENDING_OUTPUT
 CLOSE_SILENT_PEER = 4010  # nothing heard (not even a pong) for GAME_PING_TIMEOUT
@@ -39,6 +40,7 @@ DIED = "died"
 GAME_OVER = "game_over"
 ERROR = "error"
 TOKEN_REFRESHED = "token_refreshed"
+REDIRECT = "redirect"
 
 # Error codes of `error` events.
 BAD_MESSAGE = "bad_message"
@@ -46,6 +48,7 @@ COOLDOWN = "cooldown"
 DEAD = "dead"
 STILL_ALIVE = "still_alive"  # `leave` while alive: closing the connection is how to forfeit
 NOT_IN_GAME = "not_in_game"
+MATCHMAKING_UNAVAILABLE = "matchmaking_unavailable"  # cluster mode: Redis is away; you stay queued
 STORE_UNAVAILABLE = "store_unavailable"  # also the reason of a 1013 close
 
 

@@ -16,6 +16,7 @@ class Session(Protocol):
     user_id: int
     username: str
     score: int
+    closed: bool  # the connection is gone or closing
 
     def send(self, *payloads: bytes) -> None:
         """Send each payload as one frame, in order (together, when the connection can)."""

@@ -47,6 +47,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     _pending_output = 0
     _writer: Optional[FrameWriter] = None
     token_family: Optional[str] = None  # the login this socket's token descends from
+    access_token = ""  # the latest access token the client sent, re-checked in cluster mode
     _auth_timer: Optional[object] = None
     _expiry_timer: Optional[object] = None
     last_heard = 0.0
@@ -120,9 +121,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             self.close(protocol.CLOSE_RATE_LIMITED, "too_many_connections")
             return
         self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
-        self.token_family = token.get(FAMILY_CLAIM)
+        self.token_family, self.access_token = token.get(FAMILY_CLAIM), raw
         self._follow_expiry(token)
-        self.arena.game.connect(self)
+        await self.arena.join(self)
 
     def _follow_expiry(self, token: Token) -> None:
         """Close with 4003 once this token is expired and the grace has passed without a refresh."""
@@ -144,9 +145,13 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         except StoreUnavailable:
             self.send(error_frame(protocol.STORE_UNAVAILABLE, "the token could not be checked now; send it again"))
             return
-        self.token_family = token.get(FAMILY_CLAIM)
+        self.token_family, self.access_token = token.get(FAMILY_CLAIM), raw
         self._follow_expiry(token)
         self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def on_pong(self, data: bytes) -> None:
         self.last_heard = time.monotonic()
@@ -232,4 +237,4 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
                 loop.remove_timeout(timer)
         self.arena.heartbeat.forget(self)
         if self.user_id is not None:
-            self.arena.game.disconnect(self)
+            self.arena.leave(self)

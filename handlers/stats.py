@@ -10,4 +10,7 @@ class StatsHandler(APIHandler):
 
     def get(self):
         count = self.integer_query("ticks", 600, 1, MAX_TICKS)
-        self.write_json({**self.arena.game.stats(count), "requests": self.arena.requests_in_flight})
+        stats = {**self.arena.game.stats(count), "requests": self.arena.requests_in_flight}
+        if self.arena.cluster is not None:
+            stats["cluster"] = self.arena.cluster.stats()
+        self.write_json(stats)

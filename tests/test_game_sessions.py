@@ -430,13 +430,15 @@ async def test_pings_keep_a_quiet_client_and_a_silent_peer_is_dropped(api, base_
     assert not reading.done()
 
 
-async def shoot_until_dead(shooter: GameClient, victim_id: int) -> None:
-    """The shooter fires at the victim on every snapshot until a snapshot shows the victim out."""
+async def shoot_until_one_is_out(shooter: GameClient, targets: tuple[int, ...]) -> int:
+    """The shooter fires at the first target on every snapshot until a snapshot shows one of the
+    targets out (a shot may hit another on its way); that one's id."""
     while True:
-        row = next(row for row in (await shooter.wait_for("state"))["players"] if row[0] == victim_id)
-        if not row[4]:
-            return
-        await shooter.send("shoot_fireball", tx=row[1], ty=row[2])
+        rows = {row[0]: row for row in (await shooter.wait_for("state"))["players"]}
+        out = [target for target in targets if not rows[target][4]]
+        if out:
+            return out[0]
+        await shooter.send("shoot_fireball", tx=rows[targets[0]][1], ty=rows[targets[0]][2])
 
 
 @pytest.mark.settings(game={**DEADLY, "ROOM_CAPACITY": 3})
@@ -445,14 +447,15 @@ async def test_a_player_who_is_out_leaves_at_once_and_queues_again(api, base_url
     (a, b, c), _ = await players_in_a_room(api, base_url, "alice", "bob", "carol")
     await c.send("leave")
     assert (await c.wait_for("error"))["code"] == "still_alive"
-    await shoot_until_dead(a, 2)
-    assert await b.wait_for("died") == {"event": "died", "player": 2, "place": 3}
-    await b.send("leave")
-    queued = await b.wait_for("queued")
-    assert queued["waiting"] == 1 and list(arena.game.matchmaker.queue) == [2]
+    out_id = await shoot_until_one_is_out(a, (2, 3))
+    out = {2: b, 3: c}[out_id]
+    assert await out.wait_for("died") == {"event": "died", "player": out_id, "place": 3}
+    await out.send("leave")
+    queued = await out.wait_for("queued")
+    assert queued["waiting"] == 1 and list(arena.game.matchmaker.queue) == [out_id]
     over = await play_to_the_end(a)
-    assert over["scores"] == {"1": 10, "2": -5, "3": -5}  # bob's −5 stands though he left
-    assert 2 not in arena.game.seats and list(arena.game.matchmaker.queue) == [2]
+    assert over["scores"] == {"1": 10, "2": -5, "3": -5}  # the −5 of the one who left stands
+    assert out_id not in arena.game.seats and list(arena.game.matchmaker.queue) == [out_id]
 
 
 @pytest.mark.settings(game={**QUICK, "ROOM_CAPACITY": 2})

@@ -1,0 +1,45 @@
+"""Every Redis key and stream of cluster mode, with its type and lifetime (docs/cluster.md lists them)."""
+
+PREFIX = "arena:"
+QUEUE = PREFIX + "queue"  # ZSET user id -> queued at (Redis TIME, s); while the player waits
+TICKETS = PREFIX + "tickets"  # HASH user id -> JSON {username, score, instance, queued_at}; while waiting
+INSTANCES = PREFIX + "instances"  # HASH instance -> JSON {url, rooms, sockets, beat}; until the process is gone
+LEASE = PREFIX + "matchmaker"  # STRING: the instance holding the matchmaking lease; PX a few match intervals
+SIGNALS = PREFIX + "signals"  # STREAM of revocations, read by every process; capped at SIGNALS_KEPT
+SIGNALS_KEPT = 10_000
+INBOX_KEPT = 10_000
+
+
+def alive(instance: str) -> str:
+    """STRING "1" with PX ARENA_CLUSTER_DEAD_AFTER, renewed every heartbeat: gone means the process is."""
+    return f"{PREFIX}alive:{instance}"
+
+
+def inbox(instance: str) -> str:
+    """STREAM of open_room / redirect / close_session for one process; capped at INBOX_KEPT."""
+    return f"{PREFIX}inbox:{instance}"
+
+
+def session(user_id: int) -> str:
+    """STRING: the instance holding the user's socket; deleted when it closes."""
+    return f"{PREFIX}session:{user_id}"
+
+
+def sessions(instance: str) -> str:
+    """SET of user ids connected to one process, to clean up after it dies."""
+    return f"{PREFIX}sessions:{instance}"
+
+
+def seat(user_id: int) -> str:
+    """STRING "room host": the user holds a seat in that room on that process, until the game ends."""
+    return f"{PREFIX}seat:{user_id}"
+
+
+def room(room_id: str) -> str:
+    """STRING JSON {host, players, started_at} of a running room, until it ends."""
+    return f"{PREFIX}room:{room_id}"
+
+
+def rooms(instance: str) -> str:
+    """SET of the room ids a process hosts."""
+    return f"{PREFIX}rooms:{instance}"

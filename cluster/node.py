@@ -1,0 +1,274 @@
+"""One process's part in the cluster: its presence, its inbox, one session per user, the shared queue.
+
+The game calls the SharedQueue methods synchronously; each becomes a bounded Redis command run in the
+background, and a failed one marks the node dirty, so the next heartbeat re-asserts everything this
+process holds (also what a Redis restart lost).
+"""
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any, Callable, Coroutine, Optional
+
+from cluster import keys
+from cluster.link import ClusterUnavailable, RedisLink
+from cluster.matchmaking import ClusterMatchmaker
+from game import protocol
+from game.game import Game
+from game.matchmaker import Ticket
+from game.protocol import error_frame
+from game.room import Room, Session
+from settings import Settings
+from store.database import Store
+from store.documents import UserId
+
+log = logging.getLogger("arena.cluster")
+
+
+class ClusterNode:
+    """Implements game.game.SharedQueue; `join` and `leave` wrap the game's connect and disconnect."""
+
+    def __init__(self, settings: Settings, game: Game, store: Store,
+                 on_revoked: Callable[[UserId, Optional[str]], None]):
+        self.settings = settings
+        self.game = game
+        self.instance = settings.INSTANCE
+        self.url = settings.PUBLIC_URL
+        self.on_revoked = on_revoked  # a revocation made by another process
+        self.link = RedisLink(settings.REDIS_URL, settings.REDIS_TIMEOUT, block_seconds=1.0)
+        self.matchmaker = ClusterMatchmaker(self.link, self.instance, settings.game, store, self.url_of)
+        self.instances: dict[str, dict] = {}
+        self.queue_length = 0
+        self.available = True
+        self.dirty = True  # re-assert everything at the next heartbeat
+        self._tasks: set[asyncio.Task] = set()
+        self._loops: list[asyncio.Task] = []
+        self._stream_ids: dict[str, str] = {}
+
+    # Start and stop
+
+    async def start(self) -> None:
+        """Raises ClusterUnavailable when Redis does not answer: cluster mode does not start without it."""
+        await self.link.call(self.link.client.ping())
+        for stream in (keys.inbox(self.instance), keys.SIGNALS):
+            newest = await self.link.call(self.link.client.xrevrange(stream, count=1))
+            self._stream_ids[stream] = newest[0][0] if newest else "0-0"
+        await self.heartbeat()
+        self._loops = [asyncio.ensure_future(loop()) for loop in (self._beat, self._read, self._match)]
+
+    async def stop_queueing(self) -> None:
+        """At SIGTERM: this process's queued players leave the shared queue at once."""
+        for user_id in list(self.game.matchmaker.queue):
+            await self._quietly(self._remove(user_id))
+
+    async def close(self) -> None:
+        for task in self._loops:
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=self.settings.REDIS_TIMEOUT * 2)
+        client = self.link.client
+        pipe = client.pipeline(transaction=False)
+        pipe.delete(keys.alive(self.instance), keys.sessions(self.instance), keys.rooms(self.instance))
+        pipe.hdel(keys.INSTANCES, self.instance)
+        for user_id in self.game.sessions:
+            pipe.delete(keys.session(user_id))
+        await self._quietly(self.link.call(pipe.execute()))
+        await self.link.close()
+
+    # SharedQueue (called by the game)
+
+    def add(self, ticket: Ticket) -> None:
+        self._spawn(self._add(ticket))
+
+    def remove(self, user_id: UserId) -> None:
+        self._spawn(self._remove(user_id))
+
+    def waiting(self) -> int:
+        return self.queue_length
+
+    def seat_freed(self, user_id: UserId, room_id: str) -> None:
+        self._spawn(self.link.call(self.link.script("delete_if", [keys.seat(user_id)], [f"{room_id} ", "prefix"])))
+
+    def room_over(self, room: Room) -> None:
+        async def forget() -> None:
+            for user_id in room.humans:
+                await self.link.call(self.link.script("delete_if", [keys.seat(user_id)], [f"{room.id} ", "prefix"]))
+            pipe = self.link.client.pipeline(transaction=False)
+            pipe.delete(keys.room(room.id))
+            pipe.srem(keys.rooms(self.instance), room.id)
+            await self.link.call(pipe.execute())
+        self._spawn(forget())
+
+    async def _add(self, ticket: Ticket) -> None:
+        await self.link.call(self.link.script("add", [keys.QUEUE, keys.TICKETS],
+                                              [ticket.user_id, ticket.username, ticket.score, self.instance]))
+
+    async def _remove(self, user_id: UserId) -> None:
+        await self.link.call(self.link.script("remove", [keys.QUEUE, keys.TICKETS], [user_id, self.instance]))
+
+    # Sessions
+
+    async def join(self, session: Session) -> None:
+        """An authenticated socket: it becomes the user's one session in the cluster (an older one
+        anywhere closes with 4002), goes to the process running their room, or joins the queue here."""
+        user_id, client = session.user_id, self.link.client
+        seat = None
+        try:
+            pipe = client.pipeline(transaction=False)
+            pipe.set(keys.session(user_id), self.instance, get=True)
+            pipe.sadd(keys.sessions(self.instance), user_id)
+            pipe.get(keys.seat(user_id))
+            previous, _, seat = await self.link.call(pipe.execute())
+            if not seat and user_id not in self.game.seats:
+                # Queued elsewhere: the ticket (and its wait) moves here before the old socket closes.
+                await self._add(Ticket(user_id, session.username, session.score, 0.0))
+            if previous and previous != self.instance:
+                await self.link.call(client.xadd(keys.inbox(previous), {"type": "close_session", "user": user_id},
+                                                 maxlen=keys.INBOX_KEPT, approximate=True))
+        except ClusterUnavailable:
+            self._unavailable()
+        if session.closed:
+            return
+        if seat:
+            room_id, host = seat.split(" ", 1)
+            if host != self.instance and room_id not in self.game.rooms:
+                session.send(protocol.encode({"event": protocol.REDIRECT, "url": self.url_of(host), "room": room_id}))
+                session.close(protocol.CLOSE_MOVED, "moved")
+                return
+        self.game.connect(session)
+        if not self.available and user_id in self.game.matchmaker.queue:
+            session.send(error_frame(protocol.MATCHMAKING_UNAVAILABLE,
+                                     "matchmaking is unavailable for now; you stay queued"))
+
+    def leave(self, user_id: UserId) -> None:
+        """The user's socket here closed: the cluster forgets it, unless a newer one elsewhere took over."""
+        async def forget() -> None:
+            await self.link.call(self.link.script("delete_if", [keys.session(user_id)], [self.instance, "exact"]))
+            await self.link.call(self.link.client.srem(keys.sessions(self.instance), user_id))
+        self._spawn(forget())
+
+    def publish_revocation(self, user_id: UserId, family: Optional[str]) -> None:
+        self._spawn(self.link.call(self.link.client.xadd(
+            keys.SIGNALS, {"type": "revoked", "user": user_id, "family": family or "", "origin": self.instance},
+            maxlen=keys.SIGNALS_KEPT, approximate=True)))
+
+    def url_of(self, instance: str) -> str:
+        return self.url if instance == self.instance else self.instances.get(instance, {}).get("url", self.url)
+
+    def stats(self) -> dict:
+        now = time.time()
+        return {"instance": self.instance, "redis": "ok" if self.available else "unavailable",
+                "queue": self.queue_length,
+                "instances": [{"instance": name, "url": info.get("url"), "rooms": info.get("rooms"),
+                               "sockets": info.get("sockets"), "last_heartbeat": round(now - info.get("beat", 0), 1)}
+                              for name, info in sorted(self.instances.items())]}
+
+    # Background work
+
+    async def heartbeat(self) -> None:
+        """Presence, the cluster's picture, re-assertion after a failure or data loss, and the janitor."""
+        client = self.link.client
+        info = json.dumps({"url": self.url, "rooms": len(self.game.rooms), "sockets": len(self.game.sessions),
+                           "beat": time.time()})
+        pipe = client.pipeline(transaction=False)
+        pipe.set(keys.alive(self.instance), "1", px=int(self.settings.CLUSTER_DEAD_AFTER * 1000), get=True)
+        pipe.hset(keys.INSTANCES, self.instance, info)
+        pipe.hgetall(keys.INSTANCES)
+        pipe.zcard(keys.QUEUE)
+        was_alive, _, instances, self.queue_length = await self.link.call(pipe.execute())
+        self.instances = {name: json.loads(value) for name, value in instances.items()}
+        if was_alive is None or self.dirty:
+            await self._reassert()
+        if not self.available:
+            log.info("Redis answers again: matchmaking resumes")
+        self.available = True
+        if await self.matchmaker.holds_lease():
+            await self.matchmaker.clean_up_dead(self.instances)
+
+    async def _reassert(self) -> None:
+        """Everything this process holds, written again: after Redis lost it, nothing of record is lost."""
+        client = self.link.client
+        pipe = client.pipeline(transaction=False)
+        for user_id in self.game.sessions:
+            pipe.set(keys.session(user_id), self.instance)
+            pipe.sadd(keys.sessions(self.instance), user_id)
+        for room in self.game.rooms.values():
+            players = [[p.id, p.username, p.score] for p in room.match.players.values() if not p.bot]
+            pipe.set(keys.room(room.id), json.dumps({"host": self.instance, "players": players,
+                                                     "started_at": room.started_at}), nx=True)
+            pipe.sadd(keys.rooms(self.instance), room.id)
+            for user_id in room.humans:
+                pipe.set(keys.seat(user_id), f"{room.id} {self.instance}")
+        await self.link.call(pipe.execute())
+        for ticket in list(self.game.matchmaker.queue.values()):
+            await self._add(ticket)
+        self.dirty = False
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.CLUSTER_HEARTBEAT)
+            await self._quietly(self.heartbeat())
+
+    async def _match(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.game.MATCH_INTERVAL)
+            if self.available and self.game.accepting:
+                await self._quietly(self._match_if_leader())
+
+    async def _match_if_leader(self) -> None:
+        if await self.matchmaker.holds_lease():
+            await self.matchmaker.match_round()
+
+    async def _read(self) -> None:
+        """The inbox (rooms to open, players to redirect, sessions replaced) and everyone's revocations."""
+        while True:
+            try:
+                answer = await self.link.read(dict(self._stream_ids))
+            except ClusterUnavailable:
+                self._unavailable()
+                await asyncio.sleep(self.settings.CLUSTER_HEARTBEAT)
+                continue
+            for stream, entries in answer or ():
+                for entry_id, fields in entries:
+                    self._stream_ids[stream] = entry_id
+                    try:
+                        self._handle(fields)
+                    except Exception:
+                        log.exception("cluster message %s failed", fields.get("type"))
+
+    def _handle(self, fields: dict[str, Any]) -> None:
+        kind, game = fields.get("type"), self.game
+        if kind == "open_room":
+            if fields["room"] not in game.rooms:
+                tickets = [Ticket(user, username, score, 0.0) for user, username, score in json.loads(fields["players"])]
+                game.open_room(tickets, fields["room"])
+        elif kind == "redirect":
+            game.redirect(int(fields["user"]), fields["url"], fields["room"])
+        elif kind == "close_session":
+            session = game.sessions.get(int(fields["user"]))
+            if session is not None:
+                session.close(protocol.CLOSE_REPLACED, "replaced")
+        elif kind == "revoked" and fields.get("origin") != self.instance:
+            self.on_revoked(int(fields["user"]), fields.get("family") or None)
+
+    # Failures
+
+    def _unavailable(self) -> None:
+        if self.available:
+            log.warning("Redis does not answer: matchmaking waits, running games go on")
+        self.available = False
+        self.dirty = True
+
+    async def _quietly(self, work: Coroutine) -> None:
+        try:
+            await work
+        except ClusterUnavailable:
+            self._unavailable()
+        except Exception:
+            log.exception("cluster work failed")
+
+    def _spawn(self, work: Coroutine) -> None:
+        task = asyncio.ensure_future(self._quietly(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
