@@ -14,21 +14,22 @@ class ClusterUnavailable(RuntimeError):
     """Redis did not answer in time: matchmaking waits, games go on."""
 
 
-# Queue a player, or (already queued elsewhere: a takeover) move their ticket here, keeping their wait.
+# Queue a player, or (already queued elsewhere: a takeover) move their ticket here, keeping their wait;
+# returns the seconds waited so far.
 ADD_TICKET = """
+local now = redis.call('TIME')
+local at = tonumber(now[1]) + tonumber(now[2]) / 1000000
 local existing = redis.call('HGET', KEYS[2], ARGV[1])
 if existing then
   local ticket = cjson.decode(existing)
   ticket.instance = ARGV[4]
   redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(ticket))
-  return 0
+  return tostring(at - ticket.queued_at)
 end
-local now = redis.call('TIME')
-local at = tonumber(now[1]) + tonumber(now[2]) / 1000000
 redis.call('ZADD', KEYS[1], at, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({username = ARGV[2], score = tonumber(ARGV[3]),
                                                     instance = ARGV[4], queued_at = at}))
-return 1
+return "0"
 """
 
 # Take a player's ticket out, only if it is still this instance's (a takeover may have moved it).

@@ -100,9 +100,10 @@ class ClusterNode:
             await self.link.call(pipe.execute())
         self._spawn(forget())
 
-    async def _add(self, ticket: Ticket) -> None:
-        await self.link.call(self.link.script("add", [keys.QUEUE, keys.TICKETS],
-                                              [ticket.user_id, ticket.username, ticket.score, self.instance]))
+    async def _add(self, ticket: Ticket) -> float:
+        """Queue the player here (or move their ticket here); the seconds they have waited so far."""
+        return float(await self.link.call(self.link.script(
+            "add", [keys.QUEUE, keys.TICKETS], [ticket.user_id, ticket.username, ticket.score, self.instance])))
 
     async def _remove(self, user_id: UserId) -> None:
         await self.link.call(self.link.script("remove", [keys.QUEUE, keys.TICKETS], [user_id, self.instance]))
@@ -113,7 +114,7 @@ class ClusterNode:
         """An authenticated socket: it becomes the user's one session in the cluster (an older one
         anywhere closes with 4002), goes to the process running their room, or joins the queue here."""
         user_id, client = session.user_id, self.link.client
-        seat = None
+        seat, waited = None, 0.0
         try:
             pipe = client.pipeline(transaction=False)
             pipe.set(keys.session(user_id), self.instance, get=True)
@@ -122,7 +123,7 @@ class ClusterNode:
             previous, _, seat = await self.link.call(pipe.execute())
             if not seat and user_id not in self.game.seats:
                 # Queued elsewhere: the ticket (and its wait) moves here before the old socket closes.
-                await self._add(Ticket(user_id, session.username, session.score, 0.0))
+                waited = await self._add(Ticket(user_id, session.username, session.score, 0.0))
             if previous and previous != self.instance:
                 await self.link.call(client.xadd(keys.inbox(previous), {"type": "close_session", "user": user_id},
                                                  maxlen=keys.INBOX_KEPT, approximate=True))
@@ -136,7 +137,7 @@ class ClusterNode:
                 session.send(protocol.encode({"event": protocol.REDIRECT, "url": self.url_of(host), "room": room_id}))
                 session.close(protocol.CLOSE_MOVED, "moved")
                 return
-        self.game.connect(session)
+        self.game.connect(session, waited)
         if not self.available and user_id in self.game.matchmaker.queue:
             session.send(error_frame(protocol.MATCHMAKING_UNAVAILABLE,
                                      "matchmaking is unavailable for now; you stay queued"))

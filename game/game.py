@@ -74,8 +74,9 @@ class Game:
 
     # Sessions
 
-    def connect(self, session: Session) -> None:
-        """An authenticated connection: replaces the user's previous one, rejoins a seat or queues."""
+    def connect(self, session: Session, waited: float = 0.0) -> None:
+        """An authenticated connection: replaces the user's previous one, rejoins a seat or queues
+        (counting `waited` seconds already spent in the queue through another process)."""
         previous = self.sessions.get(session.user_id)
         self.sessions[session.user_id] = session
         if previous is not None and previous is not session:
@@ -91,11 +92,11 @@ class Game:
             session.close(protocol.CLOSE_GOING_AWAY, "shutting down")
             return
         if session.user_id not in self.matchmaker.queue:
-            self._queue(session)
+            self._queue(session, waited)
         session.send(welcome, self._queued_frame(session.user_id))
 
-    def _queue(self, session: Session) -> None:
-        ticket = Ticket(session.user_id, session.username, session.score, self.clock())
+    def _queue(self, session: Session, waited: float = 0.0) -> None:
+        ticket = Ticket(session.user_id, session.username, session.score, self.clock() - waited)
         self.matchmaker.add(ticket)
         if self.shared is not None:
             self.shared.add(ticket)

@@ -54,6 +54,10 @@ class ApiClient:
     async def login(self, username: str = "alice", password: str = "correct horse") -> dict:
         """Register `username` and obtain a token pair for it."""
         await self.register(username, password)
+        return await self.tokens(username, password)
+
+    async def tokens(self, username: str = "alice", password: str = "correct horse") -> dict:
+        """A token pair for an existing user."""
         response = await self.post("/api/token/", {"username": username, "password": password})
         assert response.status == 200, response.json
         return response.json

@@ -1,0 +1,148 @@
+"""Real engines for the cluster tests: Debian's redis-server, a MongoDB-protocol server, and several
+`server.py` processes with short timers, each in its own process with its log drained as it comes."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from typing import Optional
+
+import pytest
+import redis
+
+from tests.conftest import TEST_ENV
+from tests.mongo_server import MongoServer, require_server
+from tests.test_server_process import ROOT, free_port
+
+CLUSTER_ENV = {
+    "GAME_MATCH_INTERVAL": "0.1", "GAME_BOT_FILL_AFTER": "60", "GAME_RECONNECT_GRACE": "5",
+    "ARENA_CLUSTER_HEARTBEAT": "0.2", "ARENA_CLUSTER_DEAD_AFTER": "1.5", "ARENA_REDIS_TIMEOUT": "0.5",
+    "ARENA_PASSWORD_TIME_COST": "1", "ARENA_PASSWORD_MEMORY_COST": "1024", "ARENA_THROTTLE_LOGIN_USERNAME": "",
+    "ARENA_THROTTLE_LOGIN_ADDRESS": "", "ARENA_THROTTLE_REGISTER_ADDRESS": "", "ARENA_THROTTLE_SOCKET_ADDRESS": "",
+    "ARENA_THROTTLE_SOCKET_USER": "", "ARENA_MONGO_TIMEOUT": "2", **TEST_ENV,
+}
+
+
+def require_redis() -> None:
+    if shutil.which("redis-server") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("redis-server is not installed (apt-get install redis-server)")
+        pytest.skip("redis-server is not installed")
+
+
+class RedisServer:
+    """A throwaway redis-server on a unix socket, without persistence: a restart loses everything."""
+
+    def __init__(self, directory: str):
+        self.socket = os.path.join(directory, "redis.sock")
+        self.url = f"unix://{self.socket}"
+        self.process: Optional[subprocess.Popen] = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", "0", "--unixsocket", self.socket, "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = self.client()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
+
+    def client(self) -> redis.Redis:
+        return redis.Redis(unix_socket_path=self.socket, decode_responses=True, socket_timeout=2)
+
+    def stop(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+class ArenaProcess:
+    """One `server.py` of the cluster."""
+
+    def __init__(self, name: str, env: dict):
+        self.name = name
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/wss/multiplayer/"
+        environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_", "GAME_"))}
+        environment.update(env, ARENA_INSTANCE=name, ARENA_PUBLIC_URL=self.ws_url)
+        self.process = subprocess.Popen([sys.executable, "server.py", "--port", str(self.port)], cwd=ROOT,
+                                        env=environment, stderr=subprocess.PIPE, text=True)
+        self.log: list[str] = []
+        listening = threading.Event()
+
+        def drain() -> None:  # a pipe nobody reads fills up and stalls the server
+            for line in self.process.stderr:
+                self.log.append(line)
+                if "listening on" in line:
+                    listening.set()
+            listening.set()
+
+        threading.Thread(target=drain, daemon=True).start()
+        listening.wait(30)
+        if self.process.poll() is not None or not any("listening on" in line for line in self.log):
+            raise RuntimeError(f"{name} did not start:\n" + "".join(self.log))
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float = 15) -> int:
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Cluster:
+    """Redis, MongoDB and named processes sharing them; `start(name)` adds one."""
+
+    def __init__(self, mongo_url: str, **env: str):
+        self.directory = tempfile.mkdtemp(prefix="arena-cluster-")
+        self.redis = RedisServer(self.directory)
+        self.database = f"arena_cluster_{uuid.uuid4().hex[:8]}"
+        self.mongo_url = mongo_url
+        self.env = {**CLUSTER_ENV, "MONGO_URL": mongo_url, "ARENA_DB": self.database,
+                    "ARENA_REDIS_URL": self.redis.url,
+                    "ARENA_RESULTS_JOURNAL": os.path.join(self.directory, "journal"), **env}
+        self.processes: dict[str, ArenaProcess] = {}
+
+    def start(self, *names: str) -> list[ArenaProcess]:
+        for name in names:
+            self.processes[name] = ArenaProcess(name, {**self.env, "ARENA_RESULTS_JOURNAL":
+                                                       os.path.join(self.directory, f"journal-{name}")})
+        return [self.processes[name] for name in names]
+
+    def __getitem__(self, name: str) -> ArenaProcess:
+        return self.processes[name]
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+        self.redis.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def mongo_for_cluster():
+    """MONGO_URL when the suite runs against a MongoDB; else a SecantusDB of the tests' own."""
+    if os.environ.get("MONGO_URL"):
+        return os.environ["MONGO_URL"], None
+    require_server()
+    server = MongoServer()
+    return server.url, server

@@ -1,0 +1,264 @@
+"""Cluster mode: several `server.py` processes, one Redis, one MongoDB, one game world."""
+
+import asyncio
+import json
+import signal
+import time
+
+import pytest
+from pymongo import MongoClient
+from tornado.httpclient import AsyncHTTPClient
+
+from tests.client import ApiClient
+from tests.cluster_harness import Cluster, mongo_for_cluster, require_redis
+from tests.ws import GameClient
+
+
+@pytest.fixture(scope="module")
+def mongo_url():
+    url, server = mongo_for_cluster()
+    yield url
+    if server is not None:
+        server.stop()
+
+
+@pytest.fixture
+def cluster_env():
+    """Settings of the test's processes; override it (or use `cluster.env`) to change them."""
+    return {}
+
+
+@pytest.fixture
+def cluster(mongo_url, cluster_env):
+    require_redis()
+    made = Cluster(mongo_url, **cluster_env)
+    yield made
+    made.stop()
+    with MongoClient(mongo_url) as client:
+        client.drop_database(made.database)
+
+
+def api(process) -> ApiClient:
+    return ApiClient(AsyncHTTPClient(), process.url)
+
+
+async def player(process, username: str) -> tuple[GameClient, dict]:
+    """A new user, logged in through `process` and connected to it, past `welcome`."""
+    tokens = await api(process).login(username)
+    client = await GameClient.connect(process.url, tokens["access"])
+    await client.wait_for("welcome")
+    return client, tokens
+
+
+async def until_in_game(client: GameClient, tokens: dict) -> tuple[GameClient, dict, list[dict]]:
+    """Follow redirects (4004) until the player's `game_start`; the connection, the game_start and the
+    redirects seen."""
+    redirects = []
+    while True:
+        event = await client.next_event()
+        if event is None:
+            assert client.close_code == 4004 and redirects, (client.close_code, client.close_reason)
+            url = redirects[-1]["url"].replace("ws://", "http://").removesuffix("/wss/multiplayer/")
+            client = await GameClient.connect(url, tokens["access"])
+            continue
+        if event["event"] == "redirect":
+            redirects.append(event)
+        if event["event"] == "game_start":
+            await client.wait_for("state")
+            return client, event, redirects
+
+
+def state_of(cluster, process) -> dict:
+    """The cluster's Redis keys, decoded, for assertions."""
+    client = cluster.redis.client()
+    return {"tickets": {int(k): json.loads(v) for k, v in client.hgetall("arena:tickets").items()},
+            "instances": sorted(client.hkeys("arena:instances"))}
+
+
+async def eventually(condition, seconds: float = 8.0, step: float = 0.05):
+    """Poll a condition on a deadline (process-level effects have no event to wait on)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(step)
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "3"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_players_on_three_processes_play_in_one_room(cluster):
+    a, b, c = cluster.start("a", "b", "c")
+    joined = [await player(process, name) for process, name in ((a, "alice"), (b, "bob"), (c, "carol"))]
+    games = [await until_in_game(client, tokens) for client, tokens in joined]
+    rooms = {start["room"] for _, start, _ in games}
+    assert len(rooms) == 1
+    assert sorted(len(redirects) for _, _, redirects in games) == [0, 1, 1]  # two players moved to the host
+    assert all({p["bot"] for p in start["players"]} == {False} for _, start, _ in games)
+    stats = (await api(a).get("/api/stats/")).json["cluster"]
+    assert [entry["instance"] for entry in stats["instances"]] == ["a", "b", "c"]
+
+
+def set_score(cluster, username: str, score: int) -> None:
+    with MongoClient(cluster.mongo_url) as client:
+        client[cluster.database]["users"].update_one({"username": username}, {"$set": {"score": score}})
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2", "GAME_MATCH_WINDOW_PER_SECOND": "50"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_the_score_window_holds_across_processes(cluster):
+    a, b = cluster.start("a", "b")
+    for name, score in (("alice", 1500), ("bob", 2500), ("carol", 1520)):
+        await api(a).register(name)
+        set_score(cluster, name, score)
+    alice, bob = [(await GameClient.connect(p.url, (await api(p).tokens(n))["access"]), n)
+                  for p, n in ((a, "alice"), (b, "bob"))]
+    await alice[0].wait_for("queued")
+    await bob[0].wait_for("queued")
+    await bob[0].wait_for("queued")  # a few match rounds: 1,000 points apart stay apart for 20 s
+    for _ in range(5):
+        await alice[0].wait_for("queued")
+    assert "game_start" not in [e["event"] for e in alice[0].events + bob[0].events]
+    carol_tokens = await api(b).tokens("carol")
+    carol = await GameClient.connect(b.url, carol_tokens["access"])
+    alice_tokens = await api(a).tokens("alice")
+    (_, start_a, _), (_, start_c, _) = [await until_in_game(alice[0], alice_tokens),
+                                        await until_in_game(carol, carol_tokens)]
+    assert start_a["room"] == start_c["room"]
+    assert sorted(p["username"] for p in start_a["players"]) == ["alice", "carol"]
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "3", "GAME_BOT_FILL_AFTER": "0.5"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_bots_fill_a_room_for_whoever_waits(cluster):
+    _, b = cluster.start("a", "b")
+    client, tokens = await player(b, "bob")
+    _, start, redirects = await until_in_game(client, tokens)
+    assert redirects == [] and [p["bot"] for p in start["players"]].count(True) == 2
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_new_socket_elsewhere_replaces_the_queued_one_and_keeps_the_wait(cluster):
+    a, b = cluster.start("a", "b")
+    first, tokens = await player(a, "alice")
+    for _ in range(3):
+        queued = await first.wait_for("queued")
+    queued_at = state_of(cluster, a)["tickets"][1]["queued_at"]
+    second = await GameClient.connect(b.url, tokens["access"])
+    await second.wait_for("welcome")
+    assert await first.wait_closed() == (4002, "replaced")
+    again = await second.wait_for("queued")
+    assert again["waited"] >= queued["waited"]
+    ticket = state_of(cluster, b)["tickets"][1]
+    assert (ticket["instance"], ticket["queued_at"]) == ("b", queued_at)
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_mid_game_a_socket_through_another_process_is_sent_to_the_room_and_replaces_the_old(cluster):
+    a, b = cluster.start("a", "b")
+    (alice, alice_tokens), (bob, bob_tokens) = await player(a, "alice"), await player(b, "bob")
+    alice, start, _ = await until_in_game(alice, alice_tokens)
+    bob, _, _ = await until_in_game(bob, bob_tokens)
+    host = cluster.redis.client().get("arena:seat:1").split()[1]
+    other = b if host == "a" else a
+    again = await GameClient.connect(other.url, alice_tokens["access"])
+    again, restart, redirects = await until_in_game(again, alice_tokens)
+    assert restart["room"] == start["room"] and len(redirects) == 1
+    assert await alice.wait_closed() == (4002, "replaced")
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_revoke_all_on_one_process_closes_the_socket_on_another_within_a_second(cluster):
+    a, b = cluster.start("a", "b")
+    client, tokens = await player(b, "alice")
+    await client.wait_for("queued")
+    started = time.monotonic()
+    assert (await api(a).post("/api/token/revoke-all/", token=tokens["access"])).status == 200
+    assert await client.wait_closed() == (4001, "token_revoked")
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_dropped_player_comes_back_through_any_process_to_the_same_room(cluster):
+    a, b = cluster.start("a", "b")
+    (alice, alice_tokens), (bob, bob_tokens) = await player(a, "alice"), await player(b, "bob")
+    alice, start, _ = await until_in_game(alice, alice_tokens)
+    bob, _, _ = await until_in_game(bob, bob_tokens)
+    for process in (a, b):  # through each process in turn: the host, and the other one
+        alice.close()
+        back = await GameClient.connect(process.url, alice_tokens["access"])
+        alice, restart, _ = await until_in_game(back, alice_tokens)
+        assert restart["room"] == start["room"] and restart["you"] == start["you"]
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_killed_process_leaves_no_ghost_in_the_queue(cluster):
+    a, b = cluster.start("a", "b")
+    await player(a, "alice")
+    await eventually(lambda: 1 in state_of(cluster, a)["tickets"])
+    a.signal(signal.SIGKILL)
+    a.wait()
+    await eventually(lambda: state_of(cluster, b)["tickets"] == {} and state_of(cluster, b)["instances"] == ["b"])
+    bob, _ = await player(b, "bob")
+    for _ in range(5):
+        await bob.wait_for("queued")  # alone: nobody to be matched with
+    assert "game_start" not in [event["event"] for event in bob.events]
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2", "GAME_BOT_FILL_AFTER": "0.3"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_killed_host_s_game_is_recorded_abandoned_once_and_other_rooms_play_on(cluster):
+    a, b = cluster.start("a", "b")
+    alice, alice_tokens = await player(a, "alice")
+    alice, start_a, _ = await until_in_game(alice, alice_tokens)
+    bob, bob_tokens = await player(b, "bob")  # alice is in a game already: bob gets a bot of his own
+    bob, start_b, _ = await until_in_game(bob, bob_tokens)
+    assert start_a["room"] != start_b["room"]
+    a.signal(signal.SIGKILL)
+    a.wait()
+    with MongoClient(cluster.mongo_url) as client:
+        games = client[cluster.database]["games"]
+        await eventually(lambda: games.find_one({"_id": start_a["room"]}))
+        recorded = list(games.find({"_id": start_a["room"]}))
+        assert len(recorded) == 1 and recorded[0]["abandoned"] and recorded[0]["score_changes"] == {}
+        assert client[cluster.database]["users"].find_one({"username": "alice"})["score"] == 1500
+    tick = (await bob.wait_for("state"))["tick"]
+    assert (await bob.wait_for("state"))["tick"] > tick  # bob's room on b never noticed
+    assert cluster.redis.client().get("arena:seat:1") is None
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_sigterm_takes_the_process_s_players_out_of_the_queue_at_once(cluster):
+    a, b = cluster.start("a", "b")
+    alice, _ = await player(a, "alice")
+    await eventually(lambda: 1 in state_of(cluster, a)["tickets"])
+    a.signal(signal.SIGTERM)
+    assert await alice.wait_closed() == (1001, "server shutting down")
+    assert a.wait() == 0
+    assert state_of(cluster, b)["tickets"] == {} and state_of(cluster, b)["instances"] == ["b"]
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2", "GAME_BOT_FILL_AFTER": "0.3"}])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_redis_restart_loses_nothing_of_record_and_matching_resumes(cluster):
+    a, b = cluster.start("a", "b")
+    alice, alice_tokens = await player(a, "alice")
+    alice, start, _ = await until_in_game(alice, alice_tokens)
+    cluster.redis.stop()
+    tick = (await alice.wait_for("state"))["tick"]
+    assert (await alice.wait_for("state"))["tick"] > tick  # the game goes on without Redis
+    bob_tokens = await api(b).login("bob")
+    bob = await GameClient.connect(b.url, bob_tokens["access"])
+    assert (await bob.wait_for("error"))["code"] == "matchmaking_unavailable"
+    cluster.redis.start()  # empty: everything Redis held is gone
+    _, bob_start, _ = await until_in_game(bob, bob_tokens)  # bob is matched (with a bot) once Redis is back
+    client = cluster.redis.client()
+    await eventually(lambda: client.get("arena:seat:1") == f"{start['room']} a" and
+                     sorted(client.hkeys("arena:instances")) == ["a", "b"])
