@@ -45,6 +45,7 @@ class ClusterNode:
         self._tasks: set[asyncio.Task] = set()
         self._loops: list[asyncio.Task] = []
         self._stream_ids: dict[str, str] = {}
+        game.results.written_listeners.append(self.result_written)
 
     # Start and stop
 
@@ -91,14 +92,16 @@ class ClusterNode:
         self._spawn(self.link.call(self.link.script("delete_if", [keys.seat(user_id)], [f"{room_id} ", "prefix"])))
 
     def room_over(self, room: Room) -> None:
-        async def forget() -> None:
-            for user_id in room.humans:
-                await self.link.call(self.link.script("delete_if", [keys.seat(user_id)], [f"{room.id} ", "prefix"]))
-            pipe = self.link.client.pipeline(transaction=False)
-            pipe.delete(keys.room(room.id))
-            pipe.srem(keys.rooms(self.instance), room.id)
-            await self.link.call(pipe.execute())
-        self._spawn(forget())
+        """The players are free at once; the room's record stays until its result is in MongoDB
+        (`result_written`), so if this process dies first, the janitor records the game."""
+        for user_id in room.humans:
+            self.seat_freed(user_id, room.id)
+
+    def result_written(self, room_id: str) -> None:
+        pipe = self.link.client.pipeline(transaction=False)
+        pipe.delete(keys.room(room_id))
+        pipe.srem(keys.rooms(self.instance), room_id)
+        self._spawn(self.link.call(pipe.execute()))
 
     async def _add(self, ticket: Ticket) -> float:
         """Queue the player here (or move their ticket here); the seconds they have waited so far."""

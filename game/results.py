@@ -24,6 +24,7 @@ class ResultRecorder:
         self.journal = journal
         self.deadline = deadline  # how long the last attempt at shutdown may take
         self.pending: list[GameResult] = []
+        self.written_listeners: list[Callable[[str], None]] = []  # called with each game id once written
         self._journaled: set[str] = set()
         self._task: Optional[asyncio.Task] = None
 
@@ -52,6 +53,8 @@ class ResultRecorder:
                 if result.id in self._journaled:
                     self._journaled.discard(result.id)
                     self.journal.discard(result.id)
+                for listener in self.written_listeners:
+                    listener(result.id)
         return not self.pending
 
     def _keep(self, result: GameResult) -> None:

@@ -319,15 +319,19 @@ class Store:
         update; (2) the user leaves the game's `unapplied`; (3) the marker goes. A crash between any
         two steps is finished by the retry without applying anything twice, and no per-user history
         grows: a marker lives only while its game is being applied.
+
+        The first result written for a game id is the one applied: a later one (say, the cluster's
+        "abandoned" for a host that died while applying its result) finishes applying the first.
         """
         self._leaderboard = None
         try:
             await self.games.insert_one({**result.to_document(), "unapplied": list(result.score_changes)})
         except DuplicateKeyError:
             pass
-        game = await self.games.find_one({"_id": result.id}, {"unapplied": 1})
+        game = await self.games.find_one({"_id": result.id}, {"unapplied": 1, "score_changes": 1})
         unapplied = set(game.get("unapplied", ()))
-        for user_id, change in result.score_changes.items():
+        changes = {int(user_id): change for user_id, change in game.get("score_changes", {}).items()}
+        for user_id, change in changes.items():
             if user_id in unapplied:
                 await self.users.update_one({"id": user_id, "pending_games": {"$ne": result.id}},
                                             {"$inc": {"score": change}, "$push": {"pending_games": result.id}})

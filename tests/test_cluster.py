@@ -262,3 +262,49 @@ async def test_a_redis_restart_loses_nothing_of_record_and_matching_resumes(clus
     client = cluster.redis.client()
     await eventually(lambda: client.get("arena:seat:1") == f"{start['room']} a" and
                      sorted(client.hkeys("arena:instances")) == ["a", "b"])
+
+
+DEADLY = {"GAME_ROOM_CAPACITY": "2", "GAME_HITS_TO_KILL": "1", "GAME_FIREBALL_COOLDOWN": "0",
+          "GAME_FIREBALL_SPEED": "30", "GAME_FIREBALL_RANGE": "3"}
+
+
+@pytest.mark.parametrize("cluster_env", [DEADLY])
+@pytest.mark.gen_test(timeout=60)
+async def test_a_result_is_written_exactly_once_when_the_host_dies_right_after_game_over(cluster):
+    a, b = cluster.start("a", "b")
+    (alice, alice_tokens), (bob, bob_tokens) = await player(a, "alice"), await player(a, "bob")
+    alice, start, _ = await until_in_game(alice, alice_tokens)
+    bob, _, _ = await until_in_game(bob, bob_tokens)
+    me = start["you"]
+    for client in (alice, bob):
+        await client.send("move_to", tx=0.9, ty=0.5)  # both played: the game is rated
+    event = await alice.wait_for("state")
+    while event["event"] != "game_over":
+        if event["event"] == "state":
+            others = [row for row in event["players"] if row[0] != me and row[4]]
+            if others:
+                await alice.send("shoot_fireball", tx=others[0][1], ty=others[0][2])
+        event = await alice.next_event()
+    a.signal(signal.SIGKILL)  # right after game_over: the result may or may not have reached MongoDB
+    a.wait()
+    await eventually(lambda: cluster.redis.client().get(f"arena:room:{start['room']}") is None)
+    cluster.processes.pop("a")
+    cluster.start("a")  # back, with its journal: whatever it kept is written again
+    with MongoClient(cluster.mongo_url) as client:
+        db = client[cluster.database]
+        games = list(db["games"].find({"_id": start["room"]}))
+        assert len(games) == 1
+        changes = {int(user): change for user, change in games[0]["score_changes"].items()}
+        assert games[0]["abandoned"] == (changes == {})
+        scores = {user["id"]: user["score"] for user in db["users"].find()}
+        assert scores == {user: 1500 + changes.get(user, 0) for user in scores}  # applied once, or not at all
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_cluster_mode_refuses_to_start_without_redis(mongo_url, tmp_path):
+    from tests.cluster_harness import ArenaProcess, CLUSTER_ENV
+
+    with pytest.raises(RuntimeError) as refused:
+        ArenaProcess("lonely", {**CLUSTER_ENV, "MONGO_URL": mongo_url,
+                                "ARENA_REDIS_URL": f"unix://{tmp_path}/no-redis.sock"})
+    assert "ARENA_REDIS_URL: cluster mode cannot start" in str(refused.value)

@@ -33,6 +33,33 @@ async def test_a_result_retried_after_many_newer_games_is_applied_once(api, stor
 
 @pytest.mark.parametrize("failing_write", [1, 2, 3, 4])
 @pytest.mark.gen_test(timeout=10)
+async def test_a_result_cut_short_is_finished_by_a_later_abandoned_record_of_the_same_game(
+        api, store, monkeypatch, failing_write):
+    """A cluster host dies while applying its result; the janitor's "abandoned" for that game finishes
+    applying the first result instead of leaving it half done."""
+    await api.register("alice")
+    await api.register("bob")
+    writes = []
+    update = store.users.update_one
+
+    async def counted(*args, **kwargs):
+        writes.append(1)
+        if len(writes) == failing_write:
+            raise AutoReconnect("the process died here")
+        return await update(*args, **kwargs)
+
+    monkeypatch.setattr(store.users, "update_one", counted)
+    with pytest.raises(Exception):
+        await store.record_game(a_game("g", {1: 10, 2: -5}))
+    abandoned = GameResult("g", a_game("g", {1: 0, 2: 0}).players, None, datetime.now(timezone.utc),
+                           datetime.now(timezone.utc), {}, abandoned=True)
+    await store.record_game(abandoned)
+    assert await scores(store) == {"alice": 1510, "bob": 1495}
+    assert (await store.games.find_one({"_id": "g"}))["unapplied"] == []
+
+
+@pytest.mark.parametrize("failing_write", [1, 2, 3, 4])
+@pytest.mark.gen_test(timeout=10)
 async def test_a_write_cut_short_anywhere_is_finished_by_the_retry(api, store, monkeypatch, failing_write):
     await api.register("alice")
     await api.register("bob")
