@@ -4,6 +4,7 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -70,13 +71,14 @@ class RedisServer:
 class ArenaProcess:
     """One `server.py` of the cluster."""
 
-    def __init__(self, name: str, env: dict):
+    def __init__(self, name: str, env: dict, port: Optional[int] = None):
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/wss/multiplayer/"
         environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_", "GAME_"))}
-        environment.update(env, ARENA_INSTANCE=name, ARENA_PUBLIC_URL=self.ws_url)
+        environment.update({"ARENA_INSTANCE": name, "ARENA_PUBLIC_URL": self.ws_url, **env})
+        self.public_url = environment["ARENA_PUBLIC_URL"]  # what redirects to this process name
         self.process = subprocess.Popen([sys.executable, "server.py", "--port", str(self.port)], cwd=ROOT,
                                         env=environment, stderr=subprocess.PIPE, text=True)
         self.log: list[str] = []
@@ -124,10 +126,12 @@ class Cluster:
         self.processes: dict[str, ArenaProcess] = {}
 
     def start(self, *names: str) -> list[ArenaProcess]:
-        for name in names:
-            self.processes[name] = ArenaProcess(name, {**self.env, "ARENA_RESULTS_JOURNAL":
-                                                       os.path.join(self.directory, f"journal-{name}")})
-        return [self.processes[name] for name in names]
+        return [self.start_on(name, free_port()) for name in names]
+
+    def start_on(self, name: str, port: int) -> ArenaProcess:
+        self.processes[name] = ArenaProcess(name, {**self.env, "ARENA_RESULTS_JOURNAL":
+                                                   os.path.join(self.directory, f"journal-{name}")}, port)
+        return self.processes[name]
 
     def __getitem__(self, name: str) -> ArenaProcess:
         return self.processes[name]
@@ -146,3 +150,47 @@ def mongo_for_cluster():
     require_server()
     server = MongoServer()
     return server.url, server
+
+
+class NginxProxy:
+    """Debian's nginx running deploy/nginx.conf, with the processes' ports and its own in place of the
+    file's (8001-8004 and 80), in a throwaway prefix."""
+
+    def __init__(self, directory: str, ports: list[int]):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        with open(os.path.join(ROOT, "deploy", "nginx.conf"), encoding="utf-8") as handle:
+            site = handle.read().replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+        for n, port in enumerate(ports, start=1):
+            site = site.replace(f"127.0.0.1:800{n}", f"127.0.0.1:{port}")
+        prefix = os.path.join(directory, "nginx")
+        os.makedirs(prefix, exist_ok=True)
+        with open(os.path.join(prefix, "site.conf"), "w", encoding="utf-8") as handle:
+            handle.write(site)
+        with open(os.path.join(prefix, "nginx.conf"), "w", encoding="utf-8") as handle:
+            handle.write(f"daemon off;\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+                         f"worker_processes 1;\nevents {{ worker_connections 1024; }}\n"
+                         f"http {{\n  access_log off;\n  client_body_temp_path {prefix}/body;\n"
+                         f"  proxy_temp_path {prefix}/proxy;\n  include {prefix}/site.conf;\n}}\n")
+        self.process = subprocess.Popen(["nginx", "-p", prefix, "-c", os.path.join(prefix, "nginx.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("nginx did not start: " + (self.process.stderr.read() or ""))
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def require_nginx() -> None:
+    if shutil.which("nginx") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("nginx is not installed (apt-get install nginx-light)")
+        pytest.skip("nginx is not installed")

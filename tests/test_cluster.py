@@ -10,7 +10,8 @@ from pymongo import MongoClient
 from tornado.httpclient import AsyncHTTPClient
 
 from tests.client import ApiClient
-from tests.cluster_harness import Cluster, mongo_for_cluster, require_redis
+from tests.cluster_harness import Cluster, NginxProxy, mongo_for_cluster, require_nginx, require_redis
+from tests.test_server_process import free_port
 from tests.ws import GameClient
 
 
@@ -308,3 +309,33 @@ async def test_cluster_mode_refuses_to_start_without_redis(mongo_url, tmp_path):
         ArenaProcess("lonely", {**CLUSTER_ENV, "MONGO_URL": mongo_url,
                                 "ARENA_REDIS_URL": f"unix://{tmp_path}/no-redis.sock"})
     assert "ARENA_REDIS_URL: cluster mode cannot start" in str(refused.value)
+
+
+@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "3", "ARENA_TRUST_PROXY": "true"}])
+@pytest.mark.gen_test(timeout=90)
+async def test_a_smoke_test_through_nginx_with_the_shipped_configuration(cluster):
+    require_nginx()
+    names = ("a", "b", "c", "d")
+    ports = [free_port() for _ in names]
+    proxy = NginxProxy(cluster.directory, ports)
+    try:
+        for name, port in zip(names, ports):
+            cluster.env["ARENA_PUBLIC_URL"] = f"ws://127.0.0.1:{proxy.port}/p/{name}/wss/multiplayer/"
+            cluster.start_on(name, port)
+        front = ApiClient(AsyncHTTPClient(), proxy.url)
+        page = await AsyncHTTPClient().fetch(proxy.url + "/")
+        assert b"Tornado Arena" in page.body and page.headers["X-Request-ID"]
+        joined = []
+        for name in ("alice", "bob", "carol"):  # round-robin: each may land on another process
+            tokens = await front.login(name)
+            client = await GameClient.connect(proxy.url, tokens["access"])
+            await client.wait_for("welcome")
+            joined.append((client, tokens))
+        games = [await until_in_game(client, tokens) for client, tokens in joined]
+        assert len({start["room"] for _, start, _ in games}) == 1
+        for _, _, redirects in games:
+            assert all(r["url"].startswith(f"ws://127.0.0.1:{proxy.port}/p/") for r in redirects)
+        missing = await AsyncHTTPClient().fetch(proxy.url + "/p/zz/api/health/live", raise_error=False)
+        assert missing.code == 404  # only the listed processes: not an open proxy
+    finally:
+        proxy.stop()

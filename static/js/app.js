@@ -17,7 +17,8 @@ let rejoinTimer = null;
 
 // For tests and curious players: what the server last said, and what is drawn.
 window.arena = { lastState: null, events: [], tokenRefreshes: 0, renderer,
-  get socketOpen() { return !!connection && connection.isOpen; } };
+  get socketOpen() { return !!connection && connection.isOpen; },
+  get socketUrls() { return connection ? connection.urls : []; } };
 
 function show(view) {
   document.body.dataset.view = view;

@@ -2,11 +2,12 @@
 // game socket (authenticate, pass renewed tokens on, reconnect while the seat is kept), for any page or
 // game. `new ArenaClient({ baseUrl })`; docs/protocol.md has an example. No UI in here.
 
-export const CLOSE = { UNAUTHORIZED: 4001, REPLACED: 4002, TOKEN_EXPIRED: 4003 };
+export const CLOSE = { UNAUTHORIZED: 4001, REPLACED: 4002, TOKEN_EXPIRED: 4003, MOVED: 4004 };
 const FINAL_CLOSES = [CLOSE.UNAUTHORIZED, CLOSE.TOKEN_EXPIRED, CLOSE.REPLACED];
 const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000];
 const GIVE_UP_AFTER = 20000; // the server's default reconnect grace
 const RENEW_AT = 0.7; // of the access token's life: a 5-minute token never lapses mid-game
+const REDIRECT_TRIES = 2; // then back to our own origin (single-process servers never redirect)
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -119,7 +120,8 @@ export class ArenaClient extends EventTarget {
 
 export class GameConnection extends EventTarget {
   // Events: "event" (detail: a server frame), "online" (welcomed), "offline" (detail: {attempt, delay}),
-  // "ended" (detail: the CloseEvent; no more retries).
+  // "ended" (detail: the CloseEvent; no more retries). In cluster mode a `redirect` frame and close
+  // 4004 send the connection to the process running the player's room.
   constructor(client) {
     super();
     this.client = client;
@@ -127,13 +129,26 @@ export class GameConnection extends EventTarget {
     this.attempt = 0;
     this.droppedAt = null;
     this.leaving = false;
+    this.target = null; // the URL a redirect named, until it fails REDIRECT_TRIES times
+    this.redirectUrl = null;
+    this.failedRedirects = 0;
+    this.welcomed = false;
+    this.urls = []; // every URL opened, in order
     this.onAccess = (event) => this.send({ event: "refresh_token", token: event.detail });
     client.addEventListener("access", this.onAccess);
   }
 
-  open() {
+  get url() {
+    if (this.target) return this.target;
     const url = new URL("/wss/multiplayer/", this.client.baseUrl);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url.href;
+  }
+
+  open() {
+    const url = this.url;
+    this.urls.push(url);
+    this.welcomed = false;
     const socket = new WebSocket(url);
     this.socket = socket;
     // The token goes in the first frame, not the URL: it stays out of every access log.
@@ -143,8 +158,11 @@ export class GameConnection extends EventTarget {
       if (event.event === "welcome") {
         this.attempt = 0;
         this.droppedAt = null;
+        this.welcomed = true;
+        this.failedRedirects = 0;
         this.dispatchEvent(new Event("online"));
       }
+      if (event.event === "redirect") this.redirectUrl = event.url;
       this.dispatchEvent(new CustomEvent("event", { detail: event }));
     };
     socket.onclose = (close) => this.closed(close);
@@ -152,6 +170,16 @@ export class GameConnection extends EventTarget {
 
   closed(close) {
     if (this.leaving) return;
+    if (close.code === CLOSE.MOVED && this.redirectUrl) { // go where the room is, at once
+      this.target = this.redirectUrl;
+      this.redirectUrl = null;
+      this.open();
+      return;
+    }
+    if (this.target && !this.welcomed && ++this.failedRedirects >= REDIRECT_TRIES) {
+      this.target = null;
+      this.failedRedirects = 0;
+    }
     this.droppedAt ??= Date.now();
     if (FINAL_CLOSES.includes(close.code) || Date.now() - this.droppedAt > GIVE_UP_AFTER) {
       this.stop();

@@ -1,0 +1,73 @@
+"""The browser client against a cluster: it follows `redirect` (4004) to the process running its room,
+and goes back to its own origin after two failed tries."""
+
+import asyncio
+import threading
+
+import pytest
+from pymongo import MongoClient
+
+from tests.browser_support import browser, open_page, register  # noqa: F401
+from tests.cluster_harness import Cluster, mongo_for_cluster, require_redis
+from tests.test_cluster import api, player
+
+
+@pytest.fixture
+def cluster(request):
+    require_redis()
+    mongo_url, server = mongo_for_cluster()
+    made = Cluster(mongo_url, GAME_ROOM_CAPACITY="3", **getattr(request, "param", {}))
+    yield made
+    made.stop()
+    with MongoClient(mongo_url) as client:
+        client.drop_database(made.database)
+    if server is not None:
+        server.stop()
+
+
+def queue_two_players_on(process) -> None:
+    """Two players on `process`, queued (in a thread: Playwright's sync API owns this one)."""
+    ready = threading.Event()
+
+    def run() -> None:
+        async def queue() -> None:
+            clients = [await player(process, name) for name in ("bob", "carol")]
+            for client, _ in clients:
+                await client.wait_for("queued")
+            ready.set()
+            await asyncio.Event().wait()  # stay connected until the test is over
+        asyncio.run(queue())
+
+    threading.Thread(target=run, daemon=True).start()
+    assert ready.wait(30)
+
+
+def test_the_page_follows_a_redirect_to_the_room_s_process(browser, cluster):
+    a, b = cluster.start("a", "b")
+    queue_two_players_on(b)  # the room will run on b, where most of its players are
+    context, page = open_page(browser, a.url)
+    try:
+        register(page)
+        page.click("#play")
+        page.wait_for_selector("body[data-view=game]")
+        assert page.evaluate("window.arena.socketUrls") == [a.ws_url, b.ws_url]
+        assert page.evaluate("window.arena.events.includes('game_start')") and page.errors == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("cluster", [{}], indirect=True)
+def test_after_two_failed_redirects_the_page_goes_back_to_its_own_origin(browser, cluster):
+    a, = cluster.start("a")
+    cluster.env["ARENA_PUBLIC_URL"] = "ws://127.0.0.1:9/wss/multiplayer/"  # b announces a URL nobody answers
+    b, = cluster.start("b")
+    queue_two_players_on(b)
+    context, page = open_page(browser, a.url)
+    try:
+        register(page)
+        page.click("#play")
+        page.wait_for_function("window.arena.socketUrls.length >= 4", timeout=20000)
+        urls = page.evaluate("window.arena.socketUrls")
+        assert urls[:4] == [a.ws_url, b.public_url, b.public_url, a.ws_url]
+    finally:
+        context.close()
