@@ -15,7 +15,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 disable_created_metrics()  # `_created` series double the output and no dashboard here reads them
 # Close codes the server or a well-behaved client uses; anything else a client sends counts as "other",
 # so no client can create label values without bound.
-KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1005, 1006, 1009, 1011, 1013, 4001, 4002, 4003, 4008, 4009, 4010})
+KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1005, 1006, 1009, 1011, 1013, 4001, 4002, 4003, 4004, 4008, 4009, 4010})
 TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.033, 0.1)
 WAIT_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120)
 HASH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
