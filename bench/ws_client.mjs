@@ -2,6 +2,8 @@
 //   node ws_client.mjs handshake URL TOKENS_FILE COUNT CONCURRENCY  -> connections/s, connect→first frame
 //   node ws_client.mjs echo URL TOKENS_FILE MESSAGES MESSAGE        -> round-trip p50/p99 on one socket
 //   node ws_client.mjs hold URL TOKENS_FILE COUNT                   -> hold COUNT sockets until stdin closes
+//   node ws_client.mjs play URLS TOKENS_FILE COUNT                  -> COUNT players (URLS comma-separated, one
+//     each in turn) until game_start, following cluster redirects (4004); prints timings, holds until stdin closes
 // TOKENS_FILE has one access token a line ("-" for none: the bare baseline). Prints one JSON line.
 import { readFileSync } from "node:fs";
 import WebSocket from "ws";
@@ -75,6 +77,47 @@ async function hold() {
   return { held: sockets.length - closed, errors, dropped_while_held: closed };
 }
 
-const result = await { handshake, echo, hold }[mode]();
+// One player: connect with the token, follow `redirect` + 4004 to the room's process, resolve at game_start.
+function playOne(first, token) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    let redirects = 0;
+    const connect = (address) => {
+      let next = null;
+      const socket = new WebSocket(`${address}?token=${token}`, { perMessageDeflate: false });
+      socket.on("message", (data) => {
+        const event = JSON.parse(data);
+        if (event.event === "redirect") next = event.url;
+        if (event.event === "game_start") {
+          socket.removeAllListeners("close");
+          resolve({ socket, redirects, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+        }
+      });
+      socket.once("error", reject);
+      socket.once("close", (code) => {
+        if (code === 4004 && next) { redirects += 1; connect(next); } else reject(new Error(`closed ${code}`));
+      });
+    };
+    connect(first);
+  });
+}
+
+async function play() {
+  const urls = url.split(",");
+  const started = process.hrtime.bigint();
+  const results = [];
+  let errors = 0;
+  await Promise.all(Array.from({ length: count }, (_, i) => playOne(urls[i % urls.length], tokens[i % tokens.length])
+    .then((result) => results.push(result), () => { errors += 1; })));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const ms = results.map((r) => r.ms);
+  console.log(JSON.stringify({ started: results.length, errors, seconds, rate: results.length / seconds,
+    p50: pct(ms, 50), p99: pct(ms, 99), redirected: results.filter((r) => r.redirects > 0).length }));
+  await new Promise((resolve) => process.stdin.on("end", resolve).resume());
+  for (const { socket } of results) socket.terminate();
+  return { done: true };
+}
+
+const result = await { handshake, echo, hold, play }[mode]();
 console.log(JSON.stringify(result));
 process.exit(0);

@@ -9,7 +9,7 @@ from pymongo import MongoClient
 
 from tests.browser_support import browser, open_page, register  # noqa: F401
 from tests.cluster_harness import Cluster, mongo_for_cluster, require_redis
-from tests.test_cluster import api, player
+from tests.test_cluster import player
 
 
 @pytest.fixture

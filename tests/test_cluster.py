@@ -69,7 +69,16 @@ async def until_in_game(client: GameClient, tokens: dict) -> tuple[GameClient, d
             return client, event, redirects
 
 
-def state_of(cluster, process) -> dict:
+async def alice_and_bob_in_a_room(first, second) -> tuple[GameClient, dict, dict, GameClient]:
+    """alice through `first` and bob through `second`, both past the game_start of their room: alice's
+    socket, her tokens and her game_start, and bob's socket."""
+    (alice, alice_tokens), (bob, bob_tokens) = await player(first, "alice"), await player(second, "bob")
+    alice, start, _ = await until_in_game(alice, alice_tokens)
+    bob, _, _ = await until_in_game(bob, bob_tokens)
+    return alice, alice_tokens, start, bob
+
+
+def state_of(cluster) -> dict:
     """The cluster's Redis keys, decoded, for assertions."""
     client = cluster.redis.client()
     return {"tickets": {int(k): json.loads(v) for k, v in client.hgetall("arena:tickets").items()},
@@ -146,13 +155,13 @@ async def test_a_new_socket_elsewhere_replaces_the_queued_one_and_keeps_the_wait
     first, tokens = await player(a, "alice")
     for _ in range(3):
         queued = await first.wait_for("queued")
-    queued_at = state_of(cluster, a)["tickets"][1]["queued_at"]
+    queued_at = state_of(cluster)["tickets"][1]["queued_at"]
     second = await GameClient.connect(b.url, tokens["access"])
     await second.wait_for("welcome")
     assert await first.wait_closed() == (4002, "replaced")
     again = await second.wait_for("queued")
     assert again["waited"] >= queued["waited"]
-    ticket = state_of(cluster, b)["tickets"][1]
+    ticket = state_of(cluster)["tickets"][1]
     assert (ticket["instance"], ticket["queued_at"]) == ("b", queued_at)
 
 
@@ -160,9 +169,7 @@ async def test_a_new_socket_elsewhere_replaces_the_queued_one_and_keeps_the_wait
 @pytest.mark.gen_test(timeout=60)
 async def test_mid_game_a_socket_through_another_process_is_sent_to_the_room_and_replaces_the_old(cluster):
     a, b = cluster.start("a", "b")
-    (alice, alice_tokens), (bob, bob_tokens) = await player(a, "alice"), await player(b, "bob")
-    alice, start, _ = await until_in_game(alice, alice_tokens)
-    bob, _, _ = await until_in_game(bob, bob_tokens)
+    alice, alice_tokens, start, bob = await alice_and_bob_in_a_room(a, b)
     host = cluster.redis.client().get("arena:seat:1").split()[1]
     other = b if host == "a" else a
     again = await GameClient.connect(other.url, alice_tokens["access"])
@@ -187,9 +194,7 @@ async def test_revoke_all_on_one_process_closes_the_socket_on_another_within_a_s
 @pytest.mark.gen_test(timeout=60)
 async def test_a_dropped_player_comes_back_through_any_process_to_the_same_room(cluster):
     a, b = cluster.start("a", "b")
-    (alice, alice_tokens), (bob, bob_tokens) = await player(a, "alice"), await player(b, "bob")
-    alice, start, _ = await until_in_game(alice, alice_tokens)
-    bob, _, _ = await until_in_game(bob, bob_tokens)
+    alice, alice_tokens, start, bob = await alice_and_bob_in_a_room(a, b)
     for process in (a, b):  # through each process in turn: the host, and the other one
         alice.close()
         back = await GameClient.connect(process.url, alice_tokens["access"])
@@ -202,10 +207,10 @@ async def test_a_dropped_player_comes_back_through_any_process_to_the_same_room(
 async def test_a_killed_process_leaves_no_ghost_in_the_queue(cluster):
     a, b = cluster.start("a", "b")
     await player(a, "alice")
-    await eventually(lambda: 1 in state_of(cluster, a)["tickets"])
+    await eventually(lambda: 1 in state_of(cluster)["tickets"])
     a.signal(signal.SIGKILL)
     a.wait()
-    await eventually(lambda: state_of(cluster, b)["tickets"] == {} and state_of(cluster, b)["instances"] == ["b"])
+    await eventually(lambda: state_of(cluster)["tickets"] == {} and state_of(cluster)["instances"] == ["b"])
     bob, _ = await player(b, "bob")
     for _ in range(5):
         await bob.wait_for("queued")  # alone: nobody to be matched with
@@ -239,11 +244,11 @@ async def test_a_killed_host_s_game_is_recorded_abandoned_once_and_other_rooms_p
 async def test_sigterm_takes_the_process_s_players_out_of_the_queue_at_once(cluster):
     a, b = cluster.start("a", "b")
     alice, _ = await player(a, "alice")
-    await eventually(lambda: 1 in state_of(cluster, a)["tickets"])
+    await eventually(lambda: 1 in state_of(cluster)["tickets"])
     a.signal(signal.SIGTERM)
     assert await alice.wait_closed() == (1001, "server shutting down")
     assert a.wait() == 0
-    assert state_of(cluster, b)["tickets"] == {} and state_of(cluster, b)["instances"] == ["b"]
+    assert state_of(cluster)["tickets"] == {} and state_of(cluster)["instances"] == ["b"]
 
 
 @pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2", "GAME_BOT_FILL_AFTER": "0.3"}])
@@ -273,9 +278,7 @@ DEADLY = {"GAME_ROOM_CAPACITY": "2", "GAME_HITS_TO_KILL": "1", "GAME_FIREBALL_CO
 @pytest.mark.gen_test(timeout=60)
 async def test_a_result_is_written_exactly_once_when_the_host_dies_right_after_game_over(cluster):
     a, b = cluster.start("a", "b")
-    (alice, alice_tokens), (bob, bob_tokens) = await player(a, "alice"), await player(a, "bob")
-    alice, start, _ = await until_in_game(alice, alice_tokens)
-    bob, _, _ = await until_in_game(bob, bob_tokens)
+    alice, alice_tokens, start, bob = await alice_and_bob_in_a_room(a, a)
     me = start["you"]
     for client in (alice, bob):
         await client.send("move_to", tx=0.9, ty=0.5)  # both played: the game is rated

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -22,8 +23,9 @@ def free_port() -> int:
 
 
 def start_server(*args: str, env: dict | None = None, **popen: object) -> subprocess.Popen:
+    """`python server.py` with the suite's backend (MONGO_URL, in a database of its own) and `env`."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_"))}
-    environment.update(env or {})
+    environment.update({"ARENA_DB": f"arena_process_{uuid.uuid4().hex[:8]}", **(env or {})})
     return subprocess.Popen([sys.executable, "server.py", *args], cwd=ROOT, env=environment,
                             stderr=subprocess.PIPE, text=True, **popen)
 
