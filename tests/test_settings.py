@@ -87,3 +87,23 @@ def test_validation_returns_new_settings_and_never_mutates_the_defaults():
     assert settings.jwt.ACCESS_TOKEN_LIFETIME == timedelta(seconds=60)
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.jwt.ALGORITHM = "HS512"
+
+
+CLUSTER = {"ARENA_REDIS_URL": "redis://127.0.0.1:6379/0", "MONGO_URL": "mongodb://db:27017", "SECRET_KEY": "k" * 40}
+
+
+@pytest.mark.parametrize("missing, message", [
+    ("MONGO_URL", "ARENA_REDIS_URL: cluster mode needs MONGO_URL"),
+    ("SECRET_KEY", "ARENA_REDIS_URL: cluster mode needs SECRET_KEY"),
+])
+def test_cluster_mode_refuses_a_per_process_store_or_key(missing, message):
+    env = {name: value for name, value in CLUSTER.items() if name != missing}
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env)
+    assert str(refused.value).startswith(message) and "\n" not in str(refused.value)
+
+
+def test_cluster_mode_names_each_process_by_default():
+    settings = load_settings({**CLUSTER, "ARENA_PORT": "8002"})
+    assert (settings.INSTANCE, settings.PUBLIC_URL) == ("127.0.0.1:8002", "ws://127.0.0.1:8002/wss/multiplayer/")
+    assert load_settings({}).INSTANCE == ""  # single process: no cluster names
