@@ -1,0 +1,44 @@
+"""Two matchmakers at once over one Redis (a lease that changed hands mid-round): no player is seated
+twice and no room is made twice, because every room is claimed by one script that takes all or none."""
+
+import asyncio
+import json
+import tempfile
+
+import pytest
+
+from cluster import keys
+from cluster.link import RedisLink
+from cluster.matchmaking import ClusterMatchmaker
+from settings import GameSettings
+from tests.cluster_harness import RedisServer, require_redis
+
+
+@pytest.fixture
+def redis_server():
+    require_redis()
+    server = RedisServer(tempfile.mkdtemp(prefix="arena-claims-"))
+    yield server
+    server.stop()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_racing_matchmakers_seat_every_player_once(redis_server):
+    settings = GameSettings(ROOM_CAPACITY=3, MATCH_WINDOW_PER_SECOND=1e9)
+    links = [RedisLink(redis_server.url, 2.0, 1.0) for _ in range(4)]
+    players = range(1, 31)
+    for user in players:
+        await links[0].call(links[0].script("add", [keys.QUEUE, keys.TICKETS], [user, f"u{user}", 1500, "a"]))
+    matchmakers = [ClusterMatchmaker(link, name, settings, store=None, url_of=lambda name: f"ws://{name}/")
+                   for link, name in zip(links, ("a", "b", "c", "d"))]
+    formed = await asyncio.gather(*(matchmaker.match_round() for matchmaker in matchmakers * 3))
+    client = redis_server.client()
+    rooms = {key.split(":")[-1]: json.loads(client.get(key)) for key in client.keys("arena:room:*")}
+    seated = [user for room in rooms.values() for user, _, _ in room["players"]]
+    assert sum(formed) == len(rooms) == 10
+    assert sorted(seated) == list(players)  # everyone once, nobody twice
+    assert {int(key.split(":")[-1]): client.get(key).split()[0] for key in client.keys("arena:seat:*")} == {
+        user: room_id for room_id, room in rooms.items() for user, _, _ in room["players"]}
+    assert client.zcard(keys.QUEUE) == 0 and client.hlen(keys.TICKETS) == 0
+    for link in links:
+        await link.close()
