@@ -117,17 +117,18 @@ def ladder(processes: int, steps: list[int], mongo_url: str, redis_server: Redis
             time.sleep(SETTLE_SECONDS)
             idle = redis_server.commands()
             p99 = asyncio.run(tick_p99(ports))
-            rows.append({"rooms": rooms, "players": len(ids), "p99": p99, **timings,
+            rows.append({"rooms": rooms, "players": len(ids), "tick_p99": p99, "start": timings,
                          "redis_per_game": (started - before) / rooms,
-                         "redis_per_player_minute": (idle - started) / len(ids) / (SETTLE_SECONDS / 60)})
+                         "redis_per_second": (idle - started) / SETTLE_SECONDS})
             holder.stdin.close()
             holder.wait(60)
             time.sleep(1.5)  # the rooms end once their players are gone (0.5 s grace)
             print(f"{processes} process{'es' if processes > 1 else ''}: {rooms:5d} rooms ({len(ids):5d} players) "
                   f"tick p99 {p99:6.2f} ms; game_start {timings['rate']:6.0f}/s p50 {timings['p50']:7.1f} ms "
                   f"p99 {timings['p99']:7.1f} ms, {timings['redirected']} redirected, errors {timings['errors']}"
-                  + (f"; Redis {rows[-1]['redis_per_game']:.1f} commands/game, "
-                     f"{rows[-1]['redis_per_player_minute']:.1f}/player-minute" if processes > 1 else ""), flush=True)
+                  + (f"; Redis {rows[-1]['redis_per_game']:.1f} commands/game started, "
+                     f"{rows[-1]['redis_per_second']:.1f} commands/s while they play" if processes > 1 else ""),
+                  flush=True)
             if p99 > 8.0:
                 break
     finally:
@@ -140,7 +141,7 @@ def ladder(processes: int, steps: list[int], mongo_url: str, redis_server: Redis
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--steps", default="100,200,300,400,600,800")
+    parser.add_argument("--steps", default="50,100,150,200,250,300,400")
     steps = [int(step) for step in parser.parse_args().steps.split(",")]
     print(f"Tornado Arena cluster benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {machine()}")
     mongo = None if os.environ.get("MONGO_URL") else MongoServer()
@@ -151,9 +152,9 @@ def main() -> None:
         for processes in (1, 2):
             header(f"{processes} process(es), rooms of 3 idle players at 60 Hz, until tick p99 > 8 ms")
             rows = ladder(processes, steps, mongo_url, redis_server)
-            last_ok = [row["rooms"] for row in rows if row["p99"] <= 8.0]
+            last_ok = [row["rooms"] for row in rows if row["tick_p99"] <= 8.0]
             print(f"most rooms with tick p99 <= 8 ms: {last_ok[-1] if last_ok else 'none'}"
-                  + ("" if rows[-1]["p99"] > 8.0 else " (the ladder ended first)"), flush=True)
+                  + ("" if rows[-1]["tick_p99"] > 8.0 else " (the ladder ended first)"), flush=True)
     finally:
         redis_server.process.kill()
         if mongo is not None:
