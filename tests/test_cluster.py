@@ -25,8 +25,15 @@ def mongo_url():
 
 @pytest.fixture
 def cluster_env():
-    """Settings of the test's processes; override it (or use `cluster.env`) to change them."""
+    """Settings of the test's processes (`cluster_test` sets them)."""
     return {}
+
+
+def cluster_test(timeout: float = 60, **env: str):
+    """A test of processes started with `env` (settings as environment variables), bounded in time."""
+    def decorate(test):
+        return pytest.mark.parametrize("cluster_env", [env])(pytest.mark.gen_test(timeout=timeout)(test))
+    return decorate
 
 
 @pytest.fixture
@@ -96,8 +103,7 @@ async def eventually(condition, seconds: float = 8.0, step: float = 0.05):
         await asyncio.sleep(step)
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "3"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="3")
 async def test_players_on_three_processes_play_in_one_room(cluster):
     a, b, c = cluster.start("a", "b", "c")
     joined = [await player(process, name) for process, name in ((a, "alice"), (b, "bob"), (c, "carol"))]
@@ -115,32 +121,27 @@ def set_score(cluster, username: str, score: int) -> None:
         client[cluster.database]["users"].update_one({"username": username}, {"$set": {"score": score}})
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2", "GAME_MATCH_WINDOW_PER_SECOND": "50"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2", GAME_MATCH_WINDOW_PER_SECOND="50")
 async def test_the_score_window_holds_across_processes(cluster):
     a, b = cluster.start("a", "b")
     for name, score in (("alice", 1500), ("bob", 2500), ("carol", 1520)):
         await api(a).register(name)
         set_score(cluster, name, score)
-    alice, bob = [(await GameClient.connect(p.url, (await api(p).tokens(n))["access"]), n)
-                  for p, n in ((a, "alice"), (b, "bob"))]
-    await alice[0].wait_for("queued")
-    await bob[0].wait_for("queued")
-    await bob[0].wait_for("queued")  # a few match rounds: 1,000 points apart stay apart for 20 s
-    for _ in range(5):
-        await alice[0].wait_for("queued")
-    assert "game_start" not in [e["event"] for e in alice[0].events + bob[0].events]
+    alice_tokens, bob_tokens = await api(a).tokens("alice"), await api(b).tokens("bob")
+    alice = await GameClient.connect(a.url, alice_tokens["access"])
+    bob = await GameClient.connect(b.url, bob_tokens["access"])
+    for _ in range(6):  # a few match rounds: 1,000 points apart stay apart for 20 s
+        await alice.wait_for("queued")
+    assert "game_start" not in [e["event"] for e in alice.events + bob.events]
     carol_tokens = await api(b).tokens("carol")
     carol = await GameClient.connect(b.url, carol_tokens["access"])
-    alice_tokens = await api(a).tokens("alice")
-    (_, start_a, _), (_, start_c, _) = [await until_in_game(alice[0], alice_tokens),
+    (_, start_a, _), (_, start_c, _) = [await until_in_game(alice, alice_tokens),
                                         await until_in_game(carol, carol_tokens)]
     assert start_a["room"] == start_c["room"]
     assert sorted(p["username"] for p in start_a["players"]) == ["alice", "carol"]
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "3", "GAME_BOT_FILL_AFTER": "0.5"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="3", GAME_BOT_FILL_AFTER="0.5")
 async def test_bots_fill_a_room_for_whoever_waits(cluster):
     _, b = cluster.start("a", "b")
     client, tokens = await player(b, "bob")
@@ -148,8 +149,7 @@ async def test_bots_fill_a_room_for_whoever_waits(cluster):
     assert redirects == [] and [p["bot"] for p in start["players"]].count(True) == 2
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_a_new_socket_elsewhere_replaces_the_queued_one_and_keeps_the_wait(cluster):
     a, b = cluster.start("a", "b")
     first, tokens = await player(a, "alice")
@@ -165,8 +165,7 @@ async def test_a_new_socket_elsewhere_replaces_the_queued_one_and_keeps_the_wait
     assert (ticket["instance"], ticket["queued_at"]) == ("b", queued_at)
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_mid_game_a_socket_through_another_process_is_sent_to_the_room_and_replaces_the_old(cluster):
     a, b = cluster.start("a", "b")
     alice, alice_tokens, start, bob = await alice_and_bob_in_a_room(a, b)
@@ -178,8 +177,7 @@ async def test_mid_game_a_socket_through_another_process_is_sent_to_the_room_and
     assert await alice.wait_closed() == (4002, "replaced")
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_revoke_all_on_one_process_closes_the_socket_on_another_within_a_second(cluster):
     a, b = cluster.start("a", "b")
     client, tokens = await player(b, "alice")
@@ -190,8 +188,7 @@ async def test_revoke_all_on_one_process_closes_the_socket_on_another_within_a_s
     assert time.monotonic() - started < 1.0
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_a_dropped_player_comes_back_through_any_process_to_the_same_room(cluster):
     a, b = cluster.start("a", "b")
     alice, alice_tokens, start, bob = await alice_and_bob_in_a_room(a, b)
@@ -202,8 +199,7 @@ async def test_a_dropped_player_comes_back_through_any_process_to_the_same_room(
         assert restart["room"] == start["room"] and restart["you"] == start["you"]
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_a_killed_process_leaves_no_ghost_in_the_queue(cluster):
     a, b = cluster.start("a", "b")
     await player(a, "alice")
@@ -217,8 +213,7 @@ async def test_a_killed_process_leaves_no_ghost_in_the_queue(cluster):
     assert "game_start" not in [event["event"] for event in bob.events]
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2", "GAME_BOT_FILL_AFTER": "0.3"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2", GAME_BOT_FILL_AFTER="0.3")
 async def test_a_killed_host_s_game_is_recorded_abandoned_once_and_other_rooms_play_on(cluster):
     a, b = cluster.start("a", "b")
     alice, alice_tokens = await player(a, "alice")
@@ -239,8 +234,7 @@ async def test_a_killed_host_s_game_is_recorded_abandoned_once_and_other_rooms_p
     assert cluster.redis.client().get("arena:seat:1") is None
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_sigterm_takes_the_process_s_players_out_of_the_queue_at_once(cluster):
     a, b = cluster.start("a", "b")
     alice, _ = await player(a, "alice")
@@ -251,8 +245,7 @@ async def test_sigterm_takes_the_process_s_players_out_of_the_queue_at_once(clus
     assert state_of(cluster)["tickets"] == {} and state_of(cluster)["instances"] == ["b"]
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "2", "GAME_BOT_FILL_AFTER": "0.3"}])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(GAME_ROOM_CAPACITY="2", GAME_BOT_FILL_AFTER="0.3")
 async def test_a_redis_restart_loses_nothing_of_record_and_matching_resumes(cluster):
     a, b = cluster.start("a", "b")
     alice, alice_tokens = await player(a, "alice")
@@ -274,8 +267,7 @@ DEADLY = {"GAME_ROOM_CAPACITY": "2", "GAME_HITS_TO_KILL": "1", "GAME_FIREBALL_CO
           "GAME_FIREBALL_SPEED": "30", "GAME_FIREBALL_RANGE": "3"}
 
 
-@pytest.mark.parametrize("cluster_env", [DEADLY])
-@pytest.mark.gen_test(timeout=60)
+@cluster_test(**DEADLY)
 async def test_a_result_is_written_exactly_once_when_the_host_dies_right_after_game_over(cluster):
     a, b = cluster.start("a", "b")
     alice, alice_tokens, start, bob = await alice_and_bob_in_a_room(a, a)
@@ -314,8 +306,7 @@ async def test_cluster_mode_refuses_to_start_without_redis(mongo_url, tmp_path):
     assert "ARENA_REDIS_URL: cluster mode cannot start" in str(refused.value)
 
 
-@pytest.mark.parametrize("cluster_env", [{"GAME_ROOM_CAPACITY": "3", "ARENA_TRUST_PROXY": "true"}])
-@pytest.mark.gen_test(timeout=90)
+@cluster_test(GAME_ROOM_CAPACITY="3", ARENA_TRUST_PROXY="true", timeout=90)
 async def test_a_smoke_test_through_nginx_with_the_shipped_configuration(cluster):
     require_nginx()
     names = ("a", "b", "c", "d")
