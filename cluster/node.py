@@ -250,11 +250,16 @@ class ClusterNode:
         elif kind == "redirect":
             game.redirect(int(fields["user"]), fields["url"], fields["room"])
         elif kind == "close_session":
-            session = game.sessions.get(int(fields["user"]))
-            if session is not None:
-                session.close(protocol.CLOSE_REPLACED, "replaced")
+            self._spawn(self._close_if_replaced(int(fields["user"])))
         elif kind == "revoked" and fields.get("origin") != self.instance:
             self.on_revoked(int(fields["user"]), fields.get("family") or None)
+
+    async def _close_if_replaced(self, user_id: UserId) -> None:
+        """Another process took the user's session: close ours, unless the user has meanwhile come back
+        here (a redirect can outrun this message), which made this process the owner again."""
+        session = self.game.sessions.get(user_id)
+        if session is not None and await self.link.call(self.link.client.get(keys.session(user_id))) != self.instance:
+            session.close(protocol.CLOSE_REPLACED, "replaced")
 
     # Failures
 
