@@ -113,7 +113,8 @@ async def test_players_on_three_processes_play_in_one_room(cluster):
     assert sorted(len(redirects) for _, _, redirects in games) == [0, 1, 1]  # two players moved to the host
     assert all({p["bot"] for p in start["players"]} == {False} for _, start, _ in games)
     stats = (await api(a).get("/api/stats/")).json["cluster"]
-    assert [entry["instance"] for entry in stats["instances"]] == ["a", "b", "c"]
+    assert {"a", "b", "c"} <= {entry["instance"] for entry in stats["instances"]}
+    assert stats["instance"] == "a" and stats["redis"] == "ok" and isinstance(stats["queue"], int)
 
 
 def set_score(cluster, username: str, score: int) -> None:
