@@ -1,5 +1,7 @@
 """Every Redis key and stream of cluster mode, with its type and lifetime (docs/cluster.md lists them)."""
 
+import json
+
 PREFIX = "arena:"
 QUEUE = PREFIX + "queue"  # ZSET user id -> queued at (Redis TIME, s); while the player waits
 TICKETS = PREFIX + "tickets"  # HASH user id -> JSON {username, score, instance, queued_at}; while waiting
@@ -36,8 +38,13 @@ def seat(user_id: int) -> str:
 
 
 def room(room_id: str) -> str:
-    """STRING JSON {host, players, started_at} of a running room, until it ends."""
+    """STRING JSON {host, players, started_at} of a running room (`room_record`), until its result is written."""
     return f"{PREFIX}room:{room_id}"
+
+
+def room_record(host: str, players: list[list], started_at: float) -> str:
+    """A room's value: its host, its humans as [id, username, score], and when it started (epoch seconds)."""
+    return json.dumps({"host": host, "players": players, "started_at": started_at})
 
 
 def rooms(instance: str) -> str:

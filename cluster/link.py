@@ -104,6 +104,20 @@ class RedisLink:
     def script(self, name: str, keys_: list[str], args: list[Any]) -> Awaitable[Any]:
         return self.scripts[name](keys=keys_, args=args)
 
+    async def free_seat(self, user_id: int, room_id: str) -> None:
+        """The user's seat goes, if it is still in this room."""
+        await self.call(self.script("delete_if", [keys.seat(user_id)], [f"{room_id} ", "prefix"]))
+
+    async def release_session(self, user_id: int, instance: str) -> None:
+        """The user's session key goes, if it still names this instance (a newer socket elsewhere keeps it)."""
+        await self.call(self.script("delete_if", [keys.session(user_id)], [instance, "exact"]))
+
+    async def forget_room(self, room_id: str, host: str) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(keys.room(room_id))
+        pipe.srem(keys.rooms(host), room_id)
+        await self.call(pipe.execute())
+
     async def read(self, streams: dict[str, str]) -> list:
         """New entries of the streams after the given ids, waiting up to block_seconds for some."""
         return await self.call(self.reader.xread(streams, block=int(self.block_seconds * 1000)), self.block_seconds)

@@ -65,7 +65,7 @@ class ClusterMatchmaker:
     async def _claim(self, group: list[Ticket], host: str, now: float, instance_of: dict[int, str]) -> bool:
         room_id = uuid.uuid4().hex
         players = [[t.user_id, t.username, t.score] for t in group]
-        document = json.dumps({"host": host, "players": players, "started_at": now})
+        document = keys.room_record(host, players, now)
         users = [t.user_id for t in group]
         claimed = await self.link.call(self.link.script(
             "claim", [keys.QUEUE, keys.TICKETS], [room_id, host, document, *users]))
@@ -99,7 +99,7 @@ class ClusterMatchmaker:
         for room_id in await self.link.call(client.smembers(keys.rooms(name))):
             await self._abandon(room_id, name)
         for user in await self.link.call(client.smembers(keys.sessions(name))):
-            await self.link.call(self.link.script("delete_if", [keys.session(int(user))], [name, "exact"]))
+            await self.link.release_session(int(user), name)
         pipe = client.pipeline(transaction=False)
         pipe.delete(keys.sessions(name), keys.rooms(name), keys.inbox(name))
         pipe.hdel(keys.INSTANCES, name)
@@ -117,8 +117,5 @@ class ClusterMatchmaker:
                 winner=None, started_at=datetime.fromtimestamp(room["started_at"], timezone.utc), ended_at=utcnow(),
                 score_changes={}, abandoned=True))
             for user, _, _ in room["players"]:
-                await self.link.call(self.link.script("delete_if", [keys.seat(user)], [f"{room_id} ", "prefix"]))
-        pipe = client.pipeline(transaction=False)
-        pipe.delete(keys.room(room_id))
-        pipe.srem(keys.rooms(host), room_id)
-        await self.link.call(pipe.execute())
+                await self.link.free_seat(user, room_id)
+        await self.link.forget_room(room_id, host)

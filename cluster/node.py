@@ -89,7 +89,7 @@ class ClusterNode:
         return self.queue_length
 
     def seat_freed(self, user_id: UserId, room_id: str) -> None:
-        self._spawn(self.link.call(self.link.script("delete_if", [keys.seat(user_id)], [f"{room_id} ", "prefix"])))
+        self._spawn(self.link.free_seat(user_id, room_id))
 
     def room_over(self, room: Room) -> None:
         """The players are free at once; the room's record stays until its result is in MongoDB
@@ -98,10 +98,7 @@ class ClusterNode:
             self.seat_freed(user_id, room.id)
 
     def result_written(self, room_id: str) -> None:
-        pipe = self.link.client.pipeline(transaction=False)
-        pipe.delete(keys.room(room_id))
-        pipe.srem(keys.rooms(self.instance), room_id)
-        self._spawn(self.link.call(pipe.execute()))
+        self._spawn(self.link.forget_room(room_id, self.instance))
 
     async def _add(self, ticket: Ticket) -> float:
         """Queue the player here (or move their ticket here); the seconds they have waited so far."""
@@ -137,8 +134,7 @@ class ClusterNode:
         if seat:
             room_id, host = seat.split(" ", 1)
             if host != self.instance and room_id not in self.game.rooms:
-                session.send(protocol.encode({"event": protocol.REDIRECT, "url": self.url_of(host), "room": room_id}))
-                session.close(protocol.CLOSE_MOVED, "moved")
+                Game.send_elsewhere(session, self.url_of(host), room_id)
                 return
         self.game.connect(session, waited)
         if not self.available and user_id in self.game.matchmaker.queue:
@@ -148,7 +144,7 @@ class ClusterNode:
     def leave(self, user_id: UserId) -> None:
         """The user's socket here closed: the cluster forgets it, unless a newer one elsewhere took over."""
         async def forget() -> None:
-            await self.link.call(self.link.script("delete_if", [keys.session(user_id)], [self.instance, "exact"]))
+            await self.link.release_session(user_id, self.instance)
             await self.link.call(self.link.client.srem(keys.sessions(self.instance), user_id))
         self._spawn(forget())
 
@@ -199,8 +195,7 @@ class ClusterNode:
             pipe.sadd(keys.sessions(self.instance), user_id)
         for room in self.game.rooms.values():
             players = [[p.id, p.username, p.score] for p in room.match.players.values() if not p.bot]
-            pipe.set(keys.room(room.id), json.dumps({"host": self.instance, "players": players,
-                                                     "started_at": room.started_at}), nx=True)
+            pipe.set(keys.room(room.id), keys.room_record(self.instance, players, room.started_at), nx=True)
             pipe.sadd(keys.rooms(self.instance), room.id)
             for user_id in room.humans:
                 pipe.set(keys.seat(user_id), f"{room.id} {self.instance}")

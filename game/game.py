@@ -200,8 +200,13 @@ class Game:
         self.matchmaker.remove(user_id)
         session = self.sessions.get(user_id)
         if session is not None:
-            session.send(encode({"event": protocol.REDIRECT, "url": url, "room": room_id}))
-            session.close(protocol.CLOSE_MOVED, "moved")
+            self.send_elsewhere(session, url, room_id)
+
+    @staticmethod
+    def send_elsewhere(session: Session, url: str, room_id: str) -> None:
+        """`redirect` to the process at `url`, then close 4004: the client reconnects there."""
+        session.send(encode({"event": protocol.REDIRECT, "url": url, "room": room_id}))
+        session.close(protocol.CLOSE_MOVED, "moved")
 
     def _bot_names(self, count: int) -> list[str]:
         """Distinct names for `count` bots: the robots' names, numbered once they run out."""

@@ -109,9 +109,12 @@ export class Renderer {
     if (!p || !row[4]) return { x: row[1], y: row[2] };
     const base = last.at > p.at ? { x: row[1], y: row[2], at: last.at } : { ...p.from, at: p.at };
     const dx = p.tx - base.x, dy = p.ty - base.y, distance = Math.hypot(dx, dy);
+    if (distance < 1e-3) { // arrived: the snapshots alone place the ball again
+      this.prediction = null;
+      return { x: base.x, y: base.y };
+    }
     const step = Math.min(distance, this.speed * Math.max(0, now - base.at) / 1000);
-    if (distance < 1e-3) this.prediction = null;
-    return distance < 1e-3 ? { x: base.x, y: base.y } : { x: base.x + (dx / distance) * step, y: base.y + (dy / distance) * step };
+    return { x: base.x + (dx / distance) * step, y: base.y + (dy / distance) * step };
   }
 
   draw(now) {
