@@ -4,6 +4,9 @@ face, lost connections, accessibility, and the client module used by another pag
 Screenshots for a person to look at go to test-output/gallery/.
 """
 
+import itertools
+import math
+
 import pytest
 
 from tests.browser_support import (arena_server, browser, click_at, gallery, my_row, open_page,  # noqa: F401
@@ -33,15 +36,16 @@ def test_the_landing_page_says_what_the_game_is_and_play_stands_out(page, server
 
 def test_dying_shows_the_placement_and_play_again_leaves_at_once(browser):
     with arena_server(**THREE_HUMANS) as url:
-        pages = [open_page(browser, url) for _ in range(3)]
+        contexts = [open_page(browser, url) for _ in range(3)]
         try:
-            (_, victim), (_, killer), (_, bystander) = pages
-            for player in (victim, killer, bystander):
+            players = [player for _, player in contexts]
+            for player in players:
                 register(player)
                 player.click("#play")
-            for player in (victim, killer, bystander):
+            for player in players:
                 player.wait_for_selector("body[data-view=game]")
                 player.wait_for_function("window.arena.lastState !== null")
+            killer, victim, bystander = clear_shot(players)
             victim_id = victim.evaluate("window.arena.renderer.me")
             while victim.is_hidden("#death"):
                 row = killer.evaluate(f"window.arena.lastState.players.find(r => r[0] === {victim_id})")
@@ -59,8 +63,22 @@ def test_dying_shows_the_placement_and_play_again_leaves_at_once(browser):
             assert bystander.evaluate("document.body.dataset.view") == "game"  # the game goes on without them
             assert victim.errors == []
         finally:
-            for context, _ in pages:
+            for context, _ in contexts:
                 context.close()
+
+
+def clear_shot(players):
+    """`(killer, victim, bystander)` with the bystander as far as can be from the line of fire: a
+    bystander in the way would die first and leave the killer alone, ending the game."""
+    rows = {row[0]: row for row in players[0].evaluate("window.arena.lastState.players")}
+    spot = {player: rows[player.evaluate("window.arena.renderer.me")][1:3] for player in players}
+
+    def clearance(killer, victim, bystander):
+        (ax, ay), (bx, by), (px, py) = spot[killer], spot[victim], spot[bystander]
+        along = max(0.0, min(1.0, ((px - ax) * (bx - ax) + (py - ay) * (by - ay)) / ((bx - ax) ** 2 + (by - ay) ** 2)))
+        return math.hypot(px - ax - along * (bx - ax), py - ay - along * (by - ay))
+
+    return max(itertools.permutations(players), key=lambda roles: clearance(*roles))
 
 
 def test_a_reload_mid_game_offers_to_rejoin_with_the_time_left(page):
