@@ -27,6 +27,7 @@ class ResultRecorder:
         self.written_listeners: list[Callable[[str], None]] = []  # called with each game id once written
         self._journaled: set[str] = set()
         self._task: Optional[asyncio.Task] = None
+        self._flushing = asyncio.Lock()  # one pass at a time: a cancelled write may still finish
 
     def start(self) -> None:
         for result in self.journal.load():
@@ -41,21 +42,25 @@ class ResultRecorder:
 
     async def flush(self) -> bool:
         """Try each pending result once; True when none is left."""
-        for result in list(self.pending):
-            try:
-                await self.write(result)
-            except Exception:
-                log.warning("could not write result of game %s; will retry", result.id, exc_info=True,
-                            extra={"room": result.id})
-                self._keep(result)
-            else:
-                self.pending.remove(result)
-                if result.id in self._journaled:
-                    self._journaled.discard(result.id)
-                    self.journal.discard(result.id)
-                for listener in self.written_listeners:
-                    listener(result.id)
+        async with self._flushing:
+            for result in list(self.pending):
+                try:
+                    await self.write(result)
+                except Exception:
+                    log.warning("could not write result of game %s; will retry", result.id, exc_info=True,
+                                extra={"room": result.id})
+                    self._keep(result)
+                else:
+                    self._written(result)
         return not self.pending
+
+    def _written(self, result: GameResult) -> None:
+        self.pending.remove(result)
+        if result.id in self._journaled:
+            self._journaled.discard(result.id)
+            self.journal.discard(result.id)
+        for listener in self.written_listeners:
+            listener(result.id)
 
     def _keep(self, result: GameResult) -> None:
         if result.id not in self._journaled:

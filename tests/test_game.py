@@ -1,6 +1,8 @@
 """The game without sockets: sessions that record frames, rooms stepped by hand."""
 
+import asyncio
 import random
+from datetime import datetime, timezone
 
 import orjson
 import pytest
@@ -9,7 +11,7 @@ from game.game import Game
 from game.matchmaker import Ticket
 from game.results import ResultRecorder
 from settings import GameSettings
-from store.documents import GameResult
+from store.documents import GameResult, PlayerResult
 from store.journal import ResultJournal
 
 
@@ -102,3 +104,29 @@ async def test_a_consumer_dropped_while_the_queue_is_told_its_place_breaks_nothi
     assert 2 not in game.matchmaker.queue and slow.closed == (4009, "slow_consumer")
     assert sorted(game.matchmaker.queue) == [1, 3]
     assert [e["event"] for e in calm.events].count("queued") == 2
+
+
+@pytest.mark.gen_test
+async def test_shutting_down_while_a_write_finishes_records_each_result_once(tmp_path):
+    """A driver may finish a write it was cancelled in (pymongo did in CI): the retry task and the
+    last attempt at shutdown must not both count it."""
+    finish, written, announced = asyncio.Event(), [], []
+
+    async def write_that_finishes_anyway(result: GameResult) -> None:
+        try:
+            await finish.wait()
+        except asyncio.CancelledError:
+            await finish.wait()
+        written.append(result.id)
+
+    recorder = ResultRecorder(write_that_finishes_anyway, 1, ResultJournal(str(tmp_path)), deadline=5)
+    recorder.written_listeners.append(announced.append)
+    now = datetime.now(timezone.utc)
+    recorder.submit(GameResult(id="g1", players=(PlayerResult(1, "alice", False, 1500, True),), winner=1,
+                               started_at=now, ended_at=now, score_changes={1: 10}))
+    await asyncio.sleep(0)  # the retry task is in its write
+    closing = asyncio.ensure_future(recorder.close())
+    await asyncio.sleep(0)
+    finish.set()
+    await closing
+    assert announced == ["g1"] and recorder.pending == [] and list(tmp_path.iterdir()) == []
