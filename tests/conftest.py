@@ -28,6 +28,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "settings(**overrides): settings for the test's server")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """`item.failed` for fixtures that leave evidence behind when their test fails."""
+    report = (yield).get_result()
+    if report.failed:
+        item.failed = True
+
+
 @pytest.fixture
 def jwt_overrides():
     """JWT settings for one test; parametrize or override this fixture to change them."""

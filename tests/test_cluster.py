@@ -1,6 +1,7 @@
 """Cluster mode: several `server.py` processes, one Redis, one MongoDB, one game world."""
 
 import asyncio
+import inspect
 import json
 import signal
 import time
@@ -37,11 +38,15 @@ def cluster_test(timeout: float = 60, **env: str):
 
 
 @pytest.fixture
-def cluster(mongo_url, cluster_env):
+def cluster(request, capsys, mongo_url, cluster_env):
     require_redis()
     made = Cluster(mongo_url, **cluster_env)
     yield made
     made.stop()
+    if getattr(request.node, "failed", False):
+        with capsys.disabled():  # the processes' own account, in CI's output
+            for name, process in made.processes.items():
+                print(f"\n--- log of {name} (last 80 lines) ---\n" + "".join(process.log[-80:]))
     with MongoClient(mongo_url) as client:
         client.drop_database(made.database)
 
@@ -93,10 +98,12 @@ def state_of(cluster) -> dict:
 
 
 async def eventually(condition, seconds: float = 8.0, step: float = 0.05):
-    """Poll a condition on a deadline (process-level effects have no event to wait on)."""
+    """Poll a condition (plain or async) on a deadline: process-level effects have no event to wait on."""
     deadline = time.monotonic() + seconds
     while True:
         value = condition()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         assert time.monotonic() < deadline, "condition not met in time"
@@ -112,8 +119,12 @@ async def test_players_on_three_processes_play_in_one_room(cluster):
     assert len(rooms) == 1
     assert sorted(len(redirects) for _, _, redirects in games) == [0, 1, 1]  # two players moved to the host
     assert all({p["bot"] for p in start["players"]} == {False} for _, start, _ in games)
-    stats = (await api(a).get("/api/stats/")).json["cluster"]
-    assert {"a", "b", "c"} <= {entry["instance"] for entry in stats["instances"]}
+
+    async def cluster_stats():  # each process's picture is the one its last heartbeat read
+        stats = (await api(a).get("/api/stats/")).json["cluster"]
+        return stats if {"a", "b", "c"} <= {entry["instance"] for entry in stats["instances"]} else None
+
+    stats = await eventually(cluster_stats)
     assert stats["instance"] == "a" and stats["redis"] == "ok" and isinstance(stats["queue"], int)
 
 
