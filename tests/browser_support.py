@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from tests.test_server_process import free_port, start_server, wait_until_listening
+from tests.test_server_process import LogReader, free_port, start_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
@@ -40,11 +40,11 @@ def arena_server(**overrides: str) -> Iterator[str]:
     port = free_port()
     process = start_server("--port", str(port), env={**SERVER_ENV, **overrides})
     try:
-        wait_until_listening(process)
+        LogReader(process).wait_until_listening()
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
-        process.communicate(timeout=15)
+        process.wait(timeout=15)
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,7 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import tempfile
-import threading
 import time
 import uuid
 from typing import Optional
@@ -18,7 +16,7 @@ import redis
 
 from tests.conftest import TEST_ENV
 from tests.mongo_server import MongoServer, require_server
-from tests.test_server_process import ROOT, free_port
+from tests.test_server_process import LogReader, ROOT, free_port, start_server
 
 CLUSTER_ENV = {
     "GAME_MATCH_INTERVAL": "0.1", "GAME_BOT_FILL_AFTER": "60", "GAME_RECONNECT_GRACE": "5",
@@ -76,25 +74,11 @@ class ArenaProcess:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}/wss/multiplayer/"
-        environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_", "GAME_"))}
-        environment.update({"ARENA_INSTANCE": name, "ARENA_PUBLIC_URL": self.ws_url, **env})
-        self.public_url = environment["ARENA_PUBLIC_URL"]  # what redirects to this process name
-        self.process = subprocess.Popen([sys.executable, "server.py", "--port", str(self.port)], cwd=ROOT,
-                                        env=environment, stderr=subprocess.PIPE, text=True)
-        self.log: list[str] = []
-        listening = threading.Event()
-
-        def drain() -> None:  # a pipe nobody reads fills up and stalls the server
-            for line in self.process.stderr:
-                self.log.append(line)
-                if "listening on" in line:
-                    listening.set()
-            listening.set()
-
-        threading.Thread(target=drain, daemon=True).start()
-        listening.wait(30)
-        if self.process.poll() is not None or not any("listening on" in line for line in self.log):
-            raise RuntimeError(f"{name} did not start:\n" + "".join(self.log))
+        env = {"ARENA_INSTANCE": name, "ARENA_PUBLIC_URL": self.ws_url, **env}
+        self.public_url = env["ARENA_PUBLIC_URL"]  # what redirects to this process name
+        self.process = start_server("--port", str(self.port), env=env)
+        self.log = LogReader(self.process)
+        self.log.wait_until_listening()
 
     def signal(self, signum: int) -> None:
         self.process.send_signal(signum)

@@ -46,7 +46,7 @@ def cluster(request, capsys, mongo_url, cluster_env):
     if getattr(request.node, "failed", False):
         with capsys.disabled():  # the processes' own account, in CI's output
             for name, process in made.processes.items():
-                print(f"\n--- log of {name} (last 80 lines) ---\n" + "".join(process.log[-80:]))
+                print(f"\n--- log of {name} (last 80 lines) ---\n" + "".join(process.log.lines[-80:]))
     with MongoClient(mongo_url) as client:
         client.drop_database(made.database)
 

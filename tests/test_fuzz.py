@@ -6,7 +6,6 @@ import asyncio
 import http.client
 import json
 import os
-import threading
 
 import orjson
 import pytest
@@ -14,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from tornado.websocket import WebSocketClosedError, websocket_connect
 
 from tests.mongo_server import free_port
-from tests.test_server_process import start_server, wait_until_listening
+from tests.test_server_process import LogReader, start_server
 
 EXAMPLES = int(os.environ.get("ARENA_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -43,17 +42,13 @@ def server(tmp_path_factory):
         "ARENA_THROTTLE_REGISTER_ADDRESS": "", "ARENA_THROTTLE_SOCKET_ADDRESS": "", "ARENA_THROTTLE_SOCKET_USER": "",
         "GAME_MESSAGE_RATE": "100000", "GAME_MESSAGE_BURST": "100000", "GAME_BOT_FILL_AFTER": "0",
         "ARENA_RESULTS_JOURNAL": str(tmp_path_factory.mktemp("journal"))})
-    wait_until_listening(process)
-    # Read the log as it comes: a pipe nobody reads fills up and then blocks the server's logging.
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
-    reader.start()
+    log = LogReader(process)
+    log.wait_until_listening()
     yield port
     process.terminate()
     process.wait(timeout=15)
-    reader.join(timeout=15)
-    log = "".join(lines)
-    assert "Traceback" not in log, log
+    text = log.rest()
+    assert "Traceback" not in text, text
 
 
 def call(port: int, method: str, path: str, body: bytes = b"", headers: dict | None = None) -> tuple[int, object]:

@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
 import uuid
@@ -24,7 +25,7 @@ def free_port() -> int:
 
 def start_server(*args: str, env: dict | None = None, **popen: object) -> subprocess.Popen:
     """`python server.py` with the suite's backend (MONGO_URL, in a database of its own) and `env`."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_"))}
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_", "GAME_"))}
     environment.update({"ARENA_DB": f"arena_process_{uuid.uuid4().hex[:8]}", **(env or {})})
     return subprocess.Popen([sys.executable, "server.py", *args], cwd=ROOT, env=environment,
                             stderr=subprocess.PIPE, text=True, **popen)
@@ -38,6 +39,34 @@ def wait_until_listening(process: subprocess.Popen) -> list[str]:
         if "listening on" in line:
             return lines
     raise AssertionError("server exited before listening:\n" + "".join(lines))
+
+
+class LogReader:
+    """A long-running server's log, read on a thread as it comes: a pipe nobody reads fills up and then
+    blocks the server's logging, and with it the whole server."""
+
+    def __init__(self, process: subprocess.Popen):
+        self.lines: list[str] = []
+        self._listening = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen) -> None:
+        for line in process.stderr:
+            self.lines.append(line)
+            if "listening on" in line:
+                self._listening.set()
+        self._listening.set()
+
+    def wait_until_listening(self, timeout: float = 30) -> None:
+        self._listening.wait(timeout)
+        if not any("listening on" in line for line in self.lines):
+            raise RuntimeError("server did not start listening:\n" + "".join(self.lines))
+
+    def rest(self, timeout: float = 15) -> str:
+        """The whole log, once the process has exited."""
+        self._thread.join(timeout)
+        return "".join(self.lines)
 
 
 def test_server_starts_answers_and_exits_zero_on_sigterm():
