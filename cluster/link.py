@@ -8,6 +8,7 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from cluster import keys
+from game.matchmaker import Ticket
 
 
 class ClusterUnavailable(RuntimeError):
@@ -103,6 +104,15 @@ class RedisLink:
 
     def script(self, name: str, keys_: list[str], args: list[Any]) -> Awaitable[Any]:
         return self.scripts[name](keys=keys_, args=args)
+
+    async def add_ticket(self, ticket: Ticket, instance: str) -> float:
+        """Queue the player at `instance`, or move their ticket there keeping its wait; the seconds waited so far."""
+        return float(await self.call(self.script(
+            "add", [keys.QUEUE, keys.TICKETS], [ticket.user_id, ticket.username, ticket.score, instance])))
+
+    async def remove_ticket(self, user_id: int, instance: str) -> None:
+        """The player leaves the queue, if their ticket is still `instance`'s (a takeover may have moved it)."""
+        await self.call(self.script("remove", [keys.QUEUE, keys.TICKETS], [user_id, instance]))
 
     async def free_seat(self, user_id: int, room_id: str) -> None:
         """The user's seat goes, if it is still in this room."""

@@ -95,7 +95,7 @@ class ClusterMatchmaker:
         client = self.link.client
         for user, (_, instance) in tickets_from(await self.link.call(client.hgetall(keys.TICKETS))).items():
             if instance == name:
-                await self.link.call(self.link.script("remove", [keys.QUEUE, keys.TICKETS], [user, name]))
+                await self.link.remove_ticket(user, name)
         for room_id in await self.link.call(client.smembers(keys.rooms(name))):
             await self._abandon(room_id, name)
         for user in await self.link.call(client.smembers(keys.sessions(name))):

@@ -61,7 +61,7 @@ class ClusterNode:
     async def stop_queueing(self) -> None:
         """At SIGTERM: this process's queued players leave the shared queue at once."""
         for user_id in list(self.game.matchmaker.queue):
-            await self._quietly(self._remove(user_id))
+            await self._quietly(self.link.remove_ticket(user_id, self.instance))
 
     async def close(self) -> None:
         for task in self._loops:
@@ -80,10 +80,10 @@ class ClusterNode:
     # SharedQueue (called by the game)
 
     def add(self, ticket: Ticket) -> None:
-        self._spawn(self._add(ticket))
+        self._spawn(self.link.add_ticket(ticket, self.instance))
 
     def remove(self, user_id: UserId) -> None:
-        self._spawn(self._remove(user_id))
+        self._spawn(self.link.remove_ticket(user_id, self.instance))
 
     def waiting(self) -> int:
         return self.queue_length
@@ -100,14 +100,6 @@ class ClusterNode:
     def result_written(self, room_id: str) -> None:
         self._spawn(self.link.forget_room(room_id, self.instance))
 
-    async def _add(self, ticket: Ticket) -> float:
-        """Queue the player here (or move their ticket here); the seconds they have waited so far."""
-        return float(await self.link.call(self.link.script(
-            "add", [keys.QUEUE, keys.TICKETS], [ticket.user_id, ticket.username, ticket.score, self.instance])))
-
-    async def _remove(self, user_id: UserId) -> None:
-        await self.link.call(self.link.script("remove", [keys.QUEUE, keys.TICKETS], [user_id, self.instance]))
-
     # Sessions
 
     async def join(self, session: Session) -> None:
@@ -123,7 +115,8 @@ class ClusterNode:
             previous, _, seat = await self.link.call(pipe.execute())
             if not seat and user_id not in self.game.seats:
                 # Queued elsewhere: the ticket (and its wait) moves here before the old socket closes.
-                waited = await self._add(Ticket(user_id, session.username, session.score, 0.0))
+                ticket = Ticket(user_id, session.username, session.score, 0.0)
+                waited = await self.link.add_ticket(ticket, self.instance)
             if previous and previous != self.instance:
                 await self.link.call(client.xadd(keys.inbox(previous), {"type": "close_session", "user": user_id},
                                                  maxlen=keys.INBOX_KEPT, approximate=True))
@@ -201,7 +194,7 @@ class ClusterNode:
                 pipe.set(keys.seat(user_id), f"{room.id} {self.instance}")
         await self.link.call(pipe.execute())
         for ticket in list(self.game.matchmaker.queue.values()):
-            await self._add(ticket)
+            await self.link.add_ticket(ticket, self.instance)
         self.dirty = False
 
     async def _beat(self) -> None:

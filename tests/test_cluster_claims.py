@@ -10,6 +10,7 @@ import pytest
 from cluster import keys
 from cluster.link import RedisLink
 from cluster.matchmaking import ClusterMatchmaker
+from game.matchmaker import Ticket
 from settings import GameSettings
 from tests.cluster_harness import RedisServer, require_redis
 
@@ -28,7 +29,7 @@ async def test_racing_matchmakers_seat_every_player_once(redis_server):
     links = [RedisLink(redis_server.url, 2.0, 1.0) for _ in range(4)]
     players = range(1, 31)
     for user in players:
-        await links[0].call(links[0].script("add", [keys.QUEUE, keys.TICKETS], [user, f"u{user}", 1500, "a"]))
+        await links[0].add_ticket(Ticket(user, f"u{user}", 1500, 0.0), "a")
     matchmakers = [ClusterMatchmaker(link, name, settings, store=None, url_of=lambda name: f"ws://{name}/")
                    for link, name in zip(links, ("a", "b", "c", "d"))]
     formed = await asyncio.gather(*(matchmaker.match_round() for matchmaker in matchmakers * 3))
