@@ -99,9 +99,8 @@ class Arena:
             await self.cluster.join(session)
 
     def leave(self, session: Session) -> None:
-        current = self.game.sessions.get(session.user_id) is session
-        self.game.disconnect(session)
-        if current and self.cluster is not None:
+        """A socket closed: the game forgets it, and so does the cluster unless a newer socket took over."""
+        if self.game.disconnect(session) and self.cluster is not None:
             self.cluster.leave(session.user_id)
 
     async def start_cluster(self) -> None:

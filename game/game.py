@@ -101,10 +101,11 @@ class Game:
         if self.shared is not None:
             self.shared.add(ticket)
 
-    def disconnect(self, session: Session) -> None:
-        """The connection is gone; if it was the user's current one, they leave the queue or go idle."""
+    def disconnect(self, session: Session) -> bool:
+        """The connection is gone; if it was the user's current one, they leave the queue or go idle
+        (and True: a replaced connection changes nothing)."""
         if self.sessions.get(session.user_id) is not session:
-            return  # replaced: the new connection owns the seat now
+            return False  # replaced: the new connection owns the seat now
         del self.sessions[session.user_id]
         if session.user_id in self.matchmaker.queue:
             self.matchmaker.remove(session.user_id)
@@ -113,6 +114,7 @@ class Game:
         room = self.seats.get(session.user_id)
         if room is not None:
             room.detach(session.user_id)
+        return True
 
     def handle(self, session: Session, event: str, payload: dict) -> None:
         """A game intention from a client, applied at the next tick (`leave` at once)."""
