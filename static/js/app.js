@@ -32,12 +32,13 @@ function ordinal(n) {
 
 // The lobby, with a way back into a game that still runs (after a reload, say).
 async function enterLobby() {
-  const me = await client.me();
-  $("#whoami").textContent = `${me.username} · ${me.score}`;
+  showAccount(await client.me());
   $("#account").hidden = false;
   show("lobby");
   offerRejoin(await client.runningGame());
 }
+
+function showAccount(me) { $("#whoami").textContent = `${me.username} · ${me.score}`; }
 
 function offerRejoin(game) {
   clearInterval(rejoinTimer);
@@ -189,7 +190,7 @@ function gameOver(event) {
   $("#death").hidden = true;
   $("#game-over").hidden = false;
   leaveGame();
-  client.me().then((me) => { $("#whoami").textContent = `${me.username} · ${me.score}`; }).catch(() => {});
+  client.me().then(showAccount).catch(() => {});
 }
 
 async function showLeaderboard() {
