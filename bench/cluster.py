@@ -28,7 +28,7 @@ from tornado.httpclient import AsyncHTTPClient
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import ROOT, free_port, header, machine, pinned, python, stop, wait_for_port  # noqa: E402
-from bench.run_all import QUIET, mint_access_tokens, raise_fd_limit  # noqa: E402
+from bench.harness import QUIET, mint_access_tokens, raise_fd_limit  # noqa: E402
 from tests.mongo_server import MongoServer  # noqa: E402
 
 BENCH = ROOT / "bench"

@@ -15,7 +15,7 @@ from statistics import median
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import SERVER_CORE, header, pinned  # noqa: E402
-from bench.run_all import Server, api  # noqa: E402
+from bench.harness import Server, api  # noqa: E402
 
 CREDENTIALS = {"username": "contended", "password": "correct horse"}
 

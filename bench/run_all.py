@@ -3,7 +3,7 @@
 Servers run pinned to core 0 and load generators (wrk, Node's ws) to core 1, so ratios between our
 server and bare Tornado measured here, in the same run, by the same client, are what counts.
 Needs: `apt-get install wrk nodejs npm` and `npm install --prefix bench` (bench/setup.sh does both).
-Usage: python bench/run_all.py [--quick]
+Usage: python bench/run_all.py [--quick] [--only rest,ws,game,isolation] [--against REF]
 """
 
 import argparse
@@ -11,129 +11,24 @@ import asyncio
 import json
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import contextmanager
 from statistics import median
 from pathlib import Path
 
-import jwt
 import orjson
 from tornado.httpclient import AsyncHTTPClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import (LOAD_CORE, ROOT, SERVER_CORE, free_port, header, machine, pinned, python,  # noqa: E402
-                          stop, wait_for_port)
+from bench.common import LOAD_CORE, ROOT, SERVER_CORE, header, machine, pinned, python  # noqa: E402
+from bench import regression  # noqa: E402
+from bench.harness import (BENCH, CHEAP_PASSWORDS, Server, api, claims, mint_access_tokens, node,  # noqa: E402
+                           node_result, register_users, wrk)
 
-BENCH = ROOT / "bench"
-SECRET = "benchmark-secret-key-" * 3
-CHEAP_PASSWORDS = {"ARENA_PASSWORD_TIME_COST": "1", "ARENA_PASSWORD_MEMORY_COST": "1024"}
 REST_ROUNDS = 3
-# Quiet, and without the limits meant for hostile clients: a benchmark is one client opening
-# thousands of sockets and logging in hundreds of times a second, on purpose.
-QUIET = {"ARENA_LOG_LEVEL": "warning", "SECRET_KEY": SECRET, "ARENA_THROTTLE_LOGIN_USERNAME": "",
-         "ARENA_THROTTLE_LOGIN_ADDRESS": "", "ARENA_THROTTLE_REGISTER_ADDRESS": "", "ARENA_THROTTLE_SOCKET_ADDRESS": "",
-         "ARENA_THROTTLE_SOCKET_USER": "", "ARENA_MAX_CONNECTIONS": "100000", "ARENA_MAX_CONNECTIONS_PER_ADDRESS": "0",
-         "ARENA_PASSWORD_QUEUE": "100000"}
-
-
-def raise_fd_limit() -> None:
-    """Run in each child: idle-capacity runs hold 10,000 sockets (the server itself never does this)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-class Server:
-    """`python server.py` (or the bare baseline) on core 0 with the given environment."""
-
-    def __init__(self, env: dict | None = None, baseline: bool = False):
-        self.port = free_port()
-        command = [python(), "bench/baseline_server.py", str(self.port)] if baseline else \
-            [python(), "server.py", "--port", str(self.port)]
-        environment = {**os.environ, **QUIET, **(env or {})}
-        self.process = subprocess.Popen(pinned(SERVER_CORE, command), cwd=ROOT, env=environment,
-                                        preexec_fn=raise_fd_limit)
-        wait_for_port(self.port)
-        self.url = f"http://127.0.0.1:{self.port}"
-
-    def rss_kib(self) -> int:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-        return 0
-
-    def stop(self) -> None:
-        stop(self.process)
-
-    def __enter__(self) -> "Server":
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-
-# REST, with wrk
-
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def wrk(url: str, seconds: int, connections: int, script: str, env: dict, threads: int | None = None) -> dict:
-    threads = threads or min(connections, 4)
-    command = pinned(LOAD_CORE, ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
-                                 "-s", str(BENCH / "wrk" / script), url])
-    cpu_before = children_cpu()
-    output = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
-    load_cpu = (children_cpu() - cpu_before) / seconds
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    latency = {p: _ms(re.search(rf"^\s+{p}%\s+([\d.]+\w+)", output, re.M).group(1)) for p in (50, 99)}
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rate, "p50": latency[50], "p99": latency[99], "errors": int(errors.group(1)) if errors else 0,
-            "load_cpu": load_cpu}
-
-
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(\w+)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-async def api(url: str, path: str, body: dict, client=None) -> dict:
-    client = client or AsyncHTTPClient()
-    response = await client.fetch(url + path, method="POST", body=orjson.dumps(body),
-                                  headers={"Content-Type": "application/json"})
-    return orjson.loads(response.body)
-
-
-async def register_users(url: str, count: int, concurrency: int = 16) -> list[int]:
-    """Register `count` users through the API; return their ids."""
-    client = AsyncHTTPClient(max_clients=concurrency)
-    ids: list[int] = []
-    run = uuid.uuid4().hex[:6]
-
-    async def worker(offset: int) -> None:
-        for n in range(offset, count, concurrency):
-            ids.append((await api(url, "/api/register/", {"username": f"b{run}{n}", "password": "benchmark pw"},
-                                  client))["id"])
-
-    await asyncio.gather(*(worker(offset) for offset in range(concurrency)))
-    return ids
-
-
-def claims(token: str) -> dict:
-    return jwt.decode(token, options={"verify_signature": False})
-
-
-def mint_access_tokens(user_ids: list[int], lifetime: int = 3600) -> list[str]:
-    """Access tokens signed with the server's key by PyJWT, as a SimpleJWT deployment sharing it would."""
-    now = time.time()
-    return [jwt.encode({"token_type": "access", "user_id": str(user_id), "jti": uuid.uuid4().hex, "iat": now,
-                        "exp": int(now + lifetime)}, SECRET, algorithm="HS256") for user_id in user_ids]
-
 
 def print_rest(name: str, level: int, ours: dict, bare: dict | None) -> None:
     ratio = f"{ours['rps'] / bare['rps']:6.0%}" if bare else "     -"
@@ -181,23 +76,6 @@ def bench_rest(seconds: int, levels: list[int]) -> None:
         print_rest("/api/token/refresh/ rotate+blacklist", 8, chained, base)
         print_rest("/api/token/ (login, Argon2id t=3 m=12MiB)", 4,
                    wrk(plain.url + "/api/token/", seconds, 4, "post.lua", {"BODY": login_body}), None)
-
-
-# WebSocket, with Node's ws
-
-def node(*args: str, stdin=None) -> subprocess.Popen:
-    return subprocess.Popen(pinned(LOAD_CORE, ["node", str(BENCH / "ws_client.mjs"), *args]), cwd=BENCH,
-                            stdin=stdin, stdout=subprocess.PIPE, text=True, preexec_fn=raise_fd_limit)
-
-
-def node_result(*args: str) -> dict:
-    """Run the Node client to completion; its result plus `load_cpu`, its CPU use over its run."""
-    cpu_before, started = children_cpu(), time.monotonic()
-    process = node(*args)
-    output, _ = process.communicate(timeout=300)
-    result = json.loads(output.strip().splitlines()[-1])
-    result["load_cpu"] = (children_cpu() - cpu_before) / (time.monotonic() - started)
-    return result
 
 
 def hold(server: Server, url: str, tokens_file: str, count: int) -> dict:
@@ -327,7 +205,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts, shorter runs (a smoke run)")
     parser.add_argument("--only", default="rest,ws,game,isolation", help="a comma-separated subset to run")
+    parser.add_argument("--against", metavar="REF", help="the regression check: REF's server against the working "
+                                                          "tree's (bench/regression.py), instead of the benchmarks")
     args = parser.parse_args()
+    if args.against:
+        print(f"Tornado Arena regression check, {time.strftime('%Y-%m-%d %H:%M')} UTC; {machine()}")
+        regression.run(args.against, args.quick)
+        return
     seconds = 2 if args.quick else 4
     parts = set(args.only.split(","))
     print(f"Tornado Arena benchmarks, {time.strftime('%Y-%m-%d %H:%M')} UTC; {machine()}")
