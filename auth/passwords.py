@@ -77,7 +77,7 @@ class PasswordHasher:
         started = time.perf_counter()
         try:
             answer = await asyncio.get_running_loop().run_in_executor(self._executor, job)
-            self.metrics.hash_seconds.labels(operation).observe(time.perf_counter() - started)
+            self.metrics.hash_seconds.observe(time.perf_counter() - started, operation)
             return answer
         except asyncio.CancelledError:
             if self._stopping:  # shutdown cancelled queued work: the request gets a 503, not a 500

@@ -49,7 +49,7 @@ class TokenEndpoint(APIHandler):
     def on_finish(self) -> None:
         super().on_finish()
         if self.request.method == "POST":
-            self.arena.metrics.token_operations.labels(self.endpoint, self.outcome()).inc()
+            self.arena.metrics.token_operations.inc(self.endpoint, self.outcome())
 
 
 class LoginEndpoint(TokenEndpoint):
@@ -78,7 +78,7 @@ class LoginEndpoint(TokenEndpoint):
     def on_finish(self) -> None:
         super().on_finish()
         if self.request.method == "POST":
-            self.arena.metrics.logins.labels("success" if self.get_status() < 300 else self.outcome()).inc()
+            self.arena.metrics.logins.inc("success" if self.get_status() < 300 else self.outcome())
 
 
 class TokenObtainPairHandler(LoginEndpoint):
