@@ -136,3 +136,25 @@ async def test_old_signing_key_still_verifies_during_rotation(api, jwt_overrides
     tokens = await api.post("/api/token/", {"username": "alice", "password": "correct horse"})
     new = tokens.json["access"]
     assert jwt.decode(new, "the-new-signing-key-" * 3, algorithms=["HS256"])["token_type"] == "access"
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_tokens_are_written_byte_for_byte_as_pyjwt_writes_them(algorithm):
+    """The backend signs with its prepared key but writes what `jwt.encode` writes (the signature bytes
+    too, where the algorithm is deterministic)."""
+    from auth.backend import TokenBackend
+    from settings import load_settings
+
+    overrides = {**keys_for(algorithm), "SIGNING_KEY_ID": "key-1", "AUDIENCE": "game", "ISSUER": "arena"}
+    settings = load_settings(TEST_ENV, jwt=overrides).jwt
+    backend = TokenBackend(settings)
+    payload = claims_now(username="Zoë 🎱", nested={"b": [1, 2.5, None], "a": True})
+    ours = backend.encode(payload)
+    theirs = jwt.encode({**payload, "aud": "game", "iss": "arena"}, settings.SIGNING_KEY, algorithm=algorithm,
+                        headers={"kid": "key-1"})
+    assert ours.rsplit(".", 1)[0] == theirs.rsplit(".", 1)[0]
+    if algorithm.startswith(("HS", "RS")) or algorithm == "EdDSA":
+        assert ours == theirs
+    verifying = settings.SIGNING_KEY if algorithm.startswith("HS") else settings.VERIFYING_KEY
+    assert jwt.decode(ours, verifying, algorithms=[algorithm], audience="game", issuer="arena") == \
+        {**payload, "aud": "game", "iss": "arena"}
