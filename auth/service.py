@@ -19,7 +19,7 @@ from auth.tokens import (
 )
 from auth.users import change_password, check_credentials, record_login
 from settings import JWTSettings
-from store.database import Store
+from store.database import Store, TokenStanding
 from store.documents import UserId
 
 
@@ -134,13 +134,19 @@ class TokenService:
         Presenting a retired token means it was used twice: with reuse detection on, its whole family
         is revoked (OAuth 2.0 Security BCP, refresh token rotation).
         """
-        if not self.blacklist_enabled:
-            return
-        jti = token.get(self.codec.jti_claim)
-        reason = await self.store.blacklist_reason(jti)
-        family = token.get(FAMILY_CLAIM)
-        record = await self.store.family(family) if family else None
+        if self.blacklist_enabled:
+            await self._refuse_blacklisted(token, await self._standing(token))
+
+    async def _standing(self, token: Token, user_id: Optional[UserId] = None) -> TokenStanding:
+        """What the store says of the token (and, given `user_id`, of its user's generation), in one query."""
+        jti = token.get(self.codec.jti_claim) if self.blacklist_enabled else None
+        family = token.get(FAMILY_CLAIM) if self.blacklist_enabled else None
+        return await self.store.token_standing(jti, family, user_id)
+
+    async def _refuse_blacklisted(self, token: Token, standing: TokenStanding) -> None:
+        reason, record = standing.blacklist_reason, standing.family
         is_refresh = token.get(self.codec.type_claim) == RefreshToken.token_type
+        jti = token.get(self.codec.jti_claim)
         if is_refresh and record is not None and not record["revoked"] and record.get("current") not in (None, jti):
             reason = "rotated"
         if reason == "rotated" and self.reuse_detection:
@@ -271,9 +277,9 @@ class TokenService:
     async def verify(self, raw: str) -> None:
         """Signature, expiry and jti of a token of any type, the blacklist when it is on, and revoke-all."""
         token = await self.codec.read(raw, UntypedToken)
-        await self.check_blacklist(token)
-        user = await self._token_user(token)
-        if user is not None and self.is_revoked(user, token):
+        standing = await self._standing(token, self.codec.user_id(token))
+        await self._refuse_blacklisted(token, standing)
+        if standing.generation is not None and issued_generation(token) < standing.generation:
             raise BlacklistedToken()
 
     async def blacklist(self, raw: str) -> None:

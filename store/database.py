@@ -9,19 +9,31 @@ import functools
 import inspect
 import time
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Optional
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from deadlines import Deadlines
 from metrics import Metrics
 from store.documents import GameResult, UserId, utcnow
 
 INITIAL_SCORE = 1500
 LEADERBOARD_SIZE = 100  # the most any request may ask for
 LEADERBOARD_SECONDS = 2.0
+DEADLINE_RESOLUTION = 0.05  # a query that MongoDB does not answer is given up at most this late
 PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined": 1, "last_login": 1}
+
+
+@dataclass(frozen=True, slots=True)
+class TokenStanding:
+    """What the store holds against a token: see `Store.token_standing`."""
+
+    blacklist_reason: Optional[str]
+    family: Optional[dict]
+    generation: Optional[int]
 
 
 class StoreUnavailable(RuntimeError):
@@ -41,11 +53,31 @@ def username_key(username: str) -> str:
     return unicodedata.normalize("NFKC", username).casefold()
 
 
+class _Wait:
+    """One query's wait: when its deadline passes, its task is cancelled (as `asyncio.timeout` does)."""
+
+    __slots__ = ("task", "cancelling", "expired")
+
+    def __init__(self) -> None:
+        self.task = asyncio.current_task()
+        self.cancelling = self.task.cancelling()
+        self.expired = False
+
+    def __call__(self) -> None:
+        self.expired = True
+        self.task.cancel()
+
+    def timed_out(self) -> bool:
+        """After a CancelledError: was it this deadline's (and no one else's) cancellation?"""
+        return self.expired and self.task.uncancel() <= self.cancelling
+
+
 def bounded(query):
     """Give a query ARENA_MONGO_TIMEOUT in all, and report a MongoDB that does not answer as StoreUnavailable.
 
     The driver's own timeoutMS bounds each operation; this bounds the whole query (several operations,
-    or a driver stuck where timeoutMS does not reach), so no caller ever waits longer.
+    or a driver stuck where timeoutMS does not reach), so no caller ever waits longer. The deadline is
+    an entry on the store's shared timer (deadlines.Deadlines), not a timer of its own.
     """
     operation = query.__name__
 
@@ -53,10 +85,13 @@ def bounded(query):
     async def run(self: "Store", *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         failed = False
+        wait = _Wait()
+        deadline = self.deadlines.watch(self.timeout, wait)
         try:
-            async with asyncio.timeout(self.timeout):
-                return await query(self, *args, **kwargs)
-        except TimeoutError as exc:
+            return await query(self, *args, **kwargs)
+        except asyncio.CancelledError as exc:
+            if not wait.timed_out():
+                raise
             failed = True
             raise StoreUnavailable("MongoDB did not answer in time") from exc
         except PyMongoError as exc:
@@ -65,6 +100,7 @@ def bounded(query):
                 raise StoreUnavailable(f"MongoDB is unavailable: {exc}") from exc
             raise
         finally:
+            self.deadlines.forget(deadline)
             self.metrics.store_operation(operation, time.perf_counter() - started, failed)
     return run
 
@@ -79,6 +115,7 @@ class Store:
         self.kind = kind  # "mongodb" or "embedded"
         self.driver = driver  # "motor", "pymongo" or "embedded"
         self.timeout = timeout
+        self.deadlines = Deadlines(min(DEADLINE_RESOLUTION, timeout / 10))
         self._leaderboard: Optional[list[dict]] = None
         self._leaderboard_read_at = 0.0
         db = client[db_name]
@@ -244,9 +281,15 @@ class Store:
         return True
 
     @bounded
-    async def blacklist_reason(self, jti: str) -> Optional[str]:
-        record = await self.blacklisted_tokens.find_one({"_id": jti}, {"reason": 1})
-        return record and record["reason"]
+    async def token_standing(self, jti: Optional[str], family: Optional[str],
+                             user_id: Optional[UserId] = None) -> "TokenStanding":
+        """Why the jti is blacklisted, its family's record (`current`, `revoked`) and, given `user_id`, the
+        user's token generation (None without such a user): what every token check reads, in one query."""
+        blacklisted = jti and await self.blacklisted_tokens.find_one({"_id": jti}, {"reason": 1})
+        record = await self.token_families.find_one({"_id": family}, {"current": 1, "revoked": 1}) if family else None
+        user = await self.users.find_one({"id": user_id}, {"token_generation": 1}) if user_id is not None else None
+        return TokenStanding(blacklisted["reason"] if blacklisted else None, record,
+                             None if user is None else user.get("token_generation", 0))
 
     @bounded
     async def start_family(self, family: str, user_id: UserId, jti: str, expires_at: datetime) -> None:

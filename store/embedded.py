@@ -269,6 +269,13 @@ class Collection:
         return (document for document in candidates if matches(document, rest))
 
     def _first(self, query: Optional[dict]) -> Optional[dict]:
+        if query is not None and len(query) == 1:  # one indexed field equal to a scalar: the index alone answers
+            for field, condition in query.items():
+                index = self._indexes.get(field)
+                if index is not None and isinstance(condition, (str, int, float)):
+                    for _id in index.entries.get(condition, ()):
+                        return self._documents[_id]
+                    return None
         return next(self._matching(query), None)
 
     def _store(self, document: dict, previous: Optional[dict] = None) -> None:

@@ -65,14 +65,14 @@ async def test_concurrent_rotation_has_exactly_one_winner(api, store, jwt_overri
     tokens = await api.login()
     # Hold both requests after their blacklist check so they race to the rotation itself.
     both_checked = asyncio.Barrier(2)
-    check = store.blacklist_reason
+    check = store.token_standing
 
-    async def racing_check(jti):
-        reason = await check(jti)
+    async def racing_check(*args):
+        standing = await check(*args)
         await both_checked.wait()
-        return reason
+        return standing
 
-    store.blacklist_reason = racing_check
+    store.token_standing = racing_check
     responses = await asyncio.gather(*(api.post("/api/token/refresh/", {"refresh": tokens["refresh"]})
                                        for _ in range(2)))
     assert sorted(response.status for response in responses) == [200, 401]
