@@ -96,16 +96,12 @@ def read_fields(data: dict, *names: str) -> list[str]:
     return values
 
 
-@tornado.web.stream_request_body
 class APIHandler(tornado.web.RequestHandler):
     """Base of the JSON endpoints: parses bodies as DRF does and answers every error as JSON.
 
-    Bodies are streamed in, so an oversized Content-Length is refused (413) before a byte of the body
-    is read, and a body without one stops being buffered at ARENA_MAX_BODY_SIZE.
+    A body declared larger than ARENA_MAX_BODY_SIZE is refused (413) by the server before a byte of it
+    is read (handlers.http_server), and Tornado never buffers more than that of a body without a length.
     """
-
-    _body: list[bytes]
-    _body_size = 0
 
     def initialize(self, arena: Arena) -> None:
         """Routes hand every handler the services it uses (handlers.routes)."""
@@ -158,18 +154,6 @@ class APIHandler(tornado.web.RequestHandler):
         self._counted = True
         stream = self.request.connection.stream
         client_gone.set(lambda: stream.closed())
-        self._body = []
-        declared = self.request.headers.get("Content-Length", "0")
-        if not declared.isdigit() or int(declared) > self.arena.settings.MAX_BODY_SIZE:
-            self._too_large()
-
-    def data_received(self, chunk: bytes) -> None:
-        self._body_size += len(chunk)
-        if self._body_size <= self.arena.settings.MAX_BODY_SIZE:
-            self._body.append(chunk)  # past the limit Tornado's own max_body_size ends the connection
-
-    def _too_large(self) -> None:
-        raise detail(413, f"Request body exceeds {self.arena.settings.MAX_BODY_SIZE} bytes.")
 
     def on_finish(self) -> None:
         if getattr(self, "_counted", False):
@@ -194,9 +178,6 @@ class APIHandler(tornado.web.RequestHandler):
 
     def body_data(self) -> dict:
         """The request body as a dict: JSON, url-encoded form or multipart, like DRF's default parsers."""
-        if self._body_size > self.arena.settings.MAX_BODY_SIZE:
-            self._too_large()
-        self.request.body = b"".join(self._body)
         if not self.request.body and "Content-Type" not in self.request.headers:
             return {}
         media_type = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
@@ -245,6 +226,8 @@ class APIHandler(tornado.web.RequestHandler):
             self.set_status(429)
             self.set_header("Retry-After", str(exc.seconds))
             body = exc.body
+        elif isinstance(exc, tornado.web.HTTPError) and isinstance(exc.__context__, httputil.HTTPInputError):
+            body = {"detail": f"Multipart form parse error - {exc.__context__}"}  # Tornado parsed the body first
         elif status_code == 405:
             self.set_header("Allow", ", ".join(self.allowed_methods()))
             body = {"detail": f'Method "{self.request.method}" not allowed.'}
