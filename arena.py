@@ -13,6 +13,7 @@ from auth.passwords import PasswordHasher
 from auth.service import TokenService
 from auth.tokens import TokenCodec
 from cluster.node import ClusterNode
+from deadlines import Deadlines
 from game import protocol
 from game.game import Game
 from game.results import ResultRecorder
@@ -26,6 +27,9 @@ from settings import Settings
 from store.database import Store
 from store.documents import UserId
 from store.journal import ResultJournal
+
+
+SOCKET_DEADLINE_RESOLUTION = 0.25
 
 
 class Arena:
@@ -48,13 +52,13 @@ class Arena:
         self.tokens.revocation_listeners.append(self._close_revoked)
         self.throttles = Throttles(settings)
         self.origins = OriginPolicy(settings.ALLOWED_ORIGINS)
+        self.deadlines = Deadlines(SOCKET_DEADLINE_RESOLUTION)  # sockets' token expiry and auth timeouts
         self.heartbeat = Heartbeat(settings.game.PING_INTERVAL, settings.game.PING_TIMEOUT,
                                    lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout"))
         self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)
         self.requests_in_flight = 0
         self.draining = False  # set at the first moment of a SIGTERM: readiness answers 503
-        self._idle = asyncio.Event()
-        self._idle.set()
+        self._idle: Optional[asyncio.Event] = None  # made at shutdown, set when the last request is done
         self._watch_levels()
         self.cluster: Optional[ClusterNode] = None  # cluster mode (ARENA_REDIS_URL): one world over processes
         self._recheck: Optional[asyncio.Task] = None
@@ -133,11 +137,10 @@ class Arena:
 
     def request_started(self) -> None:
         self.requests_in_flight += 1
-        self._idle.clear()
 
     def request_finished(self) -> None:
         self.requests_in_flight -= 1
-        if not self.requests_in_flight:
+        if not self.requests_in_flight and self._idle is not None:
             self._idle.set()
 
     async def shutdown(self) -> None:
@@ -145,6 +148,9 @@ class Arena:
         self.draining = True
         if self.cluster is not None:
             await self.cluster.stop_queueing()
+        self._idle = asyncio.Event()
+        if not self.requests_in_flight:
+            self._idle.set()
         try:
             await asyncio.wait_for(self._idle.wait(), self.settings.SHUTDOWN_TIMEOUT)
         except asyncio.TimeoutError:

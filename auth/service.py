@@ -23,6 +23,10 @@ from store.database import Store, TokenStanding
 from store.documents import UserId
 
 
+WHOLE_USER = {}  # `_standing(user=...)`: every field of the user
+GENERATION_ONLY = {"token_generation": 1}
+
+
 def default_user_authentication_rule(user: Optional[dict], settings: JWTSettings) -> bool:
     """SimpleJWT's rule: the user exists and, when CHECK_USER_IS_ACTIVE, is active."""
     return user is not None and (not settings.CHECK_USER_IS_ACTIVE or user.get("is_active", False))
@@ -135,13 +139,15 @@ class TokenService:
         is revoked (OAuth 2.0 Security BCP, refresh token rotation).
         """
         if self.blacklist_enabled:
-            await self._refuse_blacklisted(token, await self._standing(token))
+            await self._refuse_blacklisted(token, await self._standing(token, jti=True))
 
-    async def _standing(self, token: Token, user_id: Optional[UserId] = None) -> TokenStanding:
-        """What the store says of the token (and, given `user_id`, of its user's generation), in one query."""
-        jti = token.get(self.codec.jti_claim) if self.blacklist_enabled else None
+    async def _standing(self, token: Token, *, jti: bool, user: Optional[dict] = None) -> TokenStanding:
+        """What the store holds against the token, in one query: its blacklist entry (with `jti`), its
+        family's record, and its user with the fields `user` names (`WHOLE_USER` for all of them)."""
+        jti_value = token.get(self.codec.jti_claim) if jti and self.blacklist_enabled else None
         family = token.get(FAMILY_CLAIM) if self.blacklist_enabled else None
-        return await self.store.token_standing(jti, family, user_id)
+        user_id = self.codec.user_id(token) if user is not None else None
+        return await self.store.token_standing(jti_value, family, user_id, user or None)
 
     async def _refuse_blacklisted(self, token: Token, standing: TokenStanding) -> None:
         reason, record = standing.blacklist_reason, standing.family
@@ -152,15 +158,6 @@ class TokenService:
         if reason == "rotated" and self.reuse_detection:
             await self.revoke_family(token)
         if reason or (record is not None and record["revoked"]):
-            raise BlacklistedToken()
-
-    async def check_family(self, token: Token) -> None:
-        """Raise "Token is blacklisted" when the token's family (its login) was logged out or reused.
-
-        Access tokens carry their refresh token's family, so they die with it, not only at expiry.
-        """
-        family = token.get(FAMILY_CLAIM)
-        if self.blacklist_enabled and family and await self.store.is_family_revoked(family):
             raise BlacklistedToken()
 
     async def revoke_family(self, token: Token) -> None:
@@ -212,31 +209,31 @@ class TokenService:
         if user_id is not None and issued_generation(token) < await self.revocations.generation(user_id):
             raise BlacklistedToken()
 
-    async def _token_user(self, token: Token) -> Optional[dict]:
-        """The user the token names; None when it names none."""
-        user_id = self.codec.user_id(token)
-        return None if user_id is None else await self.store.find_user(user_id)
-
     async def user_for_token(self, token: Token) -> dict:
-        """The token's user, checked as SimpleJWT's JWTAuthentication.get_user does, plus revocation."""
+        """The token's user, checked as SimpleJWT's JWTAuthentication.get_user does, plus revocation: the
+        token's family (its login) must not have been logged out or reused, so access tokens die with it."""
         if self.codec.user_id_claim not in token:
             raise AuthenticationFailed("Token contained no recognizable user identification", "token_not_valid")
-        await self.check_family(token)
-        return self.admit(await self._token_user(token), token,
-                          not_found=AuthenticationFailed("User not found", "user_not_found"),
+        standing = await self._standing(token, jti=False, user=WHOLE_USER)
+        if standing.family is not None and standing.family["revoked"]:
+            raise BlacklistedToken()
+        return self.admit(standing.user, token, not_found=AuthenticationFailed("User not found", "user_not_found"),
                           inactive=AuthenticationFailed("User is inactive", "user_inactive"))
 
     async def _refreshing_user(self, token: Token) -> dict:
-        """The user a refresh or sliding token is refreshed for; SimpleJWT's refresh serializers' wording."""
+        """The user a refresh or sliding token is refreshed for, after the blacklist checks, in one query;
+        SimpleJWT's refresh serializers' wording."""
+        standing = await self._standing(token, jti=True, user=WHOLE_USER)
+        if self.blacklist_enabled:
+            await self._refuse_blacklisted(token, standing)
         refused = AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
-        return self.admit(await self._token_user(token), token, not_found=refused, inactive=refused)
+        return self.admit(standing.user, token, not_found=refused, inactive=refused)
 
     # The token endpoints
 
     async def refresh(self, raw: str) -> dict:
         """A new access token (and, with rotation, a new refresh token) from a refresh token."""
         token = await self.codec.read(raw, RefreshToken)
-        await self.check_blacklist(token)
         user = await self._refreshing_user(token)
         data = {"access": self.codec.encode(self.codec.access_for(token))}
         if self.settings.ROTATE_REFRESH_TOKENS:
@@ -270,16 +267,16 @@ class TokenService:
         """
         token = await self.codec.read(raw, SlidingToken, verify_exp=False)
         self.codec.check_exp(token, self.codec.refresh_exp_claim)
-        await self.check_blacklist(token)
         await self._refreshing_user(token)
         return self.codec.encode(self.codec.stamp(token, self.clock(), new_id=False))
 
     async def verify(self, raw: str) -> None:
         """Signature, expiry and jti of a token of any type, the blacklist when it is on, and revoke-all."""
         token = await self.codec.read(raw, UntypedToken)
-        standing = await self._standing(token, self.codec.user_id(token))
-        await self._refuse_blacklisted(token, standing)
-        if standing.generation is not None and issued_generation(token) < standing.generation:
+        standing = await self._standing(token, jti=True, user=GENERATION_ONLY)
+        if self.blacklist_enabled:
+            await self._refuse_blacklisted(token, standing)
+        if standing.user is not None and self.is_revoked(standing.user, token):
             raise BlacklistedToken()
 
     async def blacklist(self, raw: str) -> None:

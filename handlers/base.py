@@ -126,10 +126,11 @@ class APIHandler(tornado.web.RequestHandler):
         """A browser page from an allowed origin may read the answer (tokens travel in headers and
         bodies, never cookies, so no credentials are allowed)."""
         origin = self.request.headers.get("Origin")
-        if origin and self.arena.origins.allows(origin, self.request.host):
-            self.set_header("Access-Control-Allow-Origin", origin)
-            self.set_header("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate")
-        self.set_header("Vary", "Origin")
+        if origin:  # the answer depends on the Origin only when there is one (and no-store keeps it out of caches)
+            self.set_header("Vary", "Origin")
+            if self.arena.origins.allows(origin, self.request.host):
+                self.set_header("Access-Control-Allow-Origin", origin)
+                self.set_header("Access-Control-Expose-Headers", "Retry-After, WWW-Authenticate")
 
     def options(self, *args: Any) -> None:
         """A CORS preflight: allowed origins learn the methods and headers this endpoint takes."""

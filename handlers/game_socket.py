@@ -19,9 +19,9 @@ from typing import Any, Optional
 
 import orjson
 import tornado.websocket
-from tornado.ioloop import IOLoop
 
 from arena import Arena
+from deadlines import Deadline
 from auth.errors import AuthFailure, TokenError
 from auth.tokens import FAMILY_CLAIM, Token
 from game import protocol
@@ -48,8 +48,8 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     _writer: Optional[FrameWriter] = None
     token_family: Optional[str] = None  # the login this socket's token descends from
     access_token = ""  # the latest access token the client sent, re-checked in cluster mode
-    _auth_timer: Optional[object] = None
-    _expiry_timer: Optional[object] = None
+    _auth_timer: Optional[Deadline] = None
+    _expiry_timer: Optional[Deadline] = None
     last_heard = 0.0
 
     def initialize(self, arena: Arena) -> None:
@@ -83,7 +83,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             self._forget_query_token(token)
             await self._authenticate(token)
         else:
-            self._auth_timer = IOLoop.current().call_later(
+            self._auth_timer = self.arena.deadlines.watch(
                 game.AUTH_TIMEOUT, lambda: self.close(protocol.CLOSE_UNAUTHORIZED, "auth_timeout"))
 
     def _forget_query_token(self, token: str) -> None:
@@ -127,11 +127,10 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
 
     def _follow_expiry(self, token: Token) -> None:
         """Close with 4003 once this token is expired and the grace has passed without a refresh."""
-        loop = IOLoop.current()
         if self._expiry_timer is not None:
-            loop.remove_timeout(self._expiry_timer)
+            self.arena.deadlines.forget(self._expiry_timer)
         delay = token["exp"] - time.time() + self.arena.settings.game.TOKEN_EXPIRY_GRACE
-        self._expiry_timer = loop.call_later(
+        self._expiry_timer = self.arena.deadlines.watch(
             max(0.0, delay), lambda: self.close(protocol.CLOSE_TOKEN_EXPIRED, "token_expired"))
 
     async def _refresh(self, raw: Any) -> None:
@@ -173,7 +172,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         event = frame.get("event") if isinstance(frame, dict) else None
         if self.user_id is None:
             if event == protocol.AUTH:
-                IOLoop.current().remove_timeout(self._auth_timer)
+                self.arena.deadlines.forget(self._auth_timer)
                 await self._authenticate(frame.get("token"))
             else:
                 self.close(protocol.CLOSE_UNAUTHORIZED, "auth_required")
@@ -231,10 +230,9 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     def _leave(self, code: Optional[int], reason: Optional[str]) -> None:
         self._closed = True
         self._log_close(code, reason)
-        loop = IOLoop.current()
         for timer in (self._auth_timer, self._expiry_timer):
             if timer is not None:
-                loop.remove_timeout(timer)
+                self.arena.deadlines.forget(timer)
         self.arena.heartbeat.forget(self)
         if self.user_id is not None:
             self.arena.leave(self)

@@ -32,8 +32,8 @@ class TokenStanding:
     """What the store holds against a token: see `Store.token_standing`."""
 
     blacklist_reason: Optional[str]
-    family: Optional[dict]
-    generation: Optional[int]
+    family: Optional[dict]  # `current` and `revoked`
+    user: Optional[dict]
 
 
 class StoreUnavailable(RuntimeError):
@@ -281,15 +281,14 @@ class Store:
         return True
 
     @bounded
-    async def token_standing(self, jti: Optional[str], family: Optional[str],
-                             user_id: Optional[UserId] = None) -> "TokenStanding":
-        """Why the jti is blacklisted, its family's record (`current`, `revoked`) and, given `user_id`, the
-        user's token generation (None without such a user): what every token check reads, in one query."""
+    async def token_standing(self, jti: Optional[str], family: Optional[str], user_id: Optional[UserId] = None,
+                             user_fields: Optional[dict] = None) -> "TokenStanding":
+        """What every token check reads, in one query: why the jti is blacklisted, its family's record
+        (`current`, `revoked`) and, given `user_id`, the user (only `user_fields`, when given)."""
         blacklisted = jti and await self.blacklisted_tokens.find_one({"_id": jti}, {"reason": 1})
         record = await self.token_families.find_one({"_id": family}, {"current": 1, "revoked": 1}) if family else None
-        user = await self.users.find_one({"id": user_id}, {"token_generation": 1}) if user_id is not None else None
-        return TokenStanding(blacklisted["reason"] if blacklisted else None, record,
-                             None if user is None else user.get("token_generation", 0))
+        user = await self.users.find_one({"id": user_id}, user_fields) if user_id is not None else None
+        return TokenStanding(blacklisted["reason"] if blacklisted else None, record, user)
 
     @bounded
     async def start_family(self, family: str, user_id: UserId, jti: str, expires_at: datetime) -> None:
@@ -320,10 +319,6 @@ class Store:
             {"_id": family},
             {"$set": {"user_id": user_id, "revoked": True, "revoked_at": utcnow()}, "$max": {"expires_at": expires_at}},
             upsert=True)
-
-    @bounded
-    async def is_family_revoked(self, family: str) -> bool:
-        return await self.token_families.find_one({"_id": family, "revoked": True}, {"_id": 1}) is not None
 
     @bounded
     async def next_token_generation(self, user_id: UserId) -> None:
