@@ -42,7 +42,8 @@ class Arena:
         store.metrics = self.metrics
         self.hasher = PasswordHasher(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                                      settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS,
-                                     settings.PASSWORD_QUEUE, self.metrics, settings.ACCEPT_WEAK_LEGACY_HASHES)
+                                     settings.PASSWORD_QUEUE, self.metrics, settings.ACCEPT_WEAK_LEGACY_HASHES,
+                                     settings.PASSWORD_BUSY_SHARE)
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
         self.authenticator = Authenticator(settings.jwt, self.tokens)

@@ -156,6 +156,7 @@ class Settings:
     PASSWORD_MEMORY_COST: int = 12288  # KiB
     PASSWORD_PARALLELISM: int = 1
     PASSWORD_WORKERS: int = 2  # threads hashing passwords off the IOLoop
+    PASSWORD_BUSY_SHARE: float = 0.08  # share of a core hashing may use while the IOLoop is busy
     ACCEPT_WEAK_LEGACY_HASHES: bool = False  # imported Django md5/sha1/unsalted hashes may log in
     PASSWORD_QUEUE: int = 64  # hashings waiting or running at most; past that, logins get 503 at once
     # DRF-style rates ("5/min", "100/hour"; empty: no limit), answered with 429 and Retry-After.
@@ -340,6 +341,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
         raise SettingsError(f"ARENA_MONGO_DRIVER: {settings.MONGO_DRIVER!r} is not one of {', '.join(MONGO_DRIVERS)}")
     if not 0 < settings.MONGO_TIMEOUT < math.inf:
         raise SettingsError("ARENA_MONGO_TIMEOUT: must be a positive number of seconds")
+    if not 0 < settings.PASSWORD_BUSY_SHARE <= 1:
+        raise SettingsError("ARENA_PASSWORD_BUSY_SHARE: must be a share of a core, above 0 and at most 1")
     if settings.LOG_LEVEL.upper() not in logging.getLevelNamesMapping():
         raise SettingsError(f"ARENA_LOG_LEVEL: unknown level {settings.LOG_LEVEL!r}")
     return settings

@@ -14,14 +14,15 @@ UNAVAILABLE = {"detail": "Service temporarily unavailable."}
 
 @pytest.fixture
 def block_hashing():
-    """Makes the only hashing thread busy until the test sets the event it returns, so logins queue
-    behind it; every event is set at the end, whatever happened."""
+    """Makes the only hashing thread (of either priority) busy until the test sets the event it returns,
+    so logins queue behind it; every event is set at the end, whatever happened."""
     events = []
 
     def block(arena) -> threading.Event:
         release = threading.Event()
         events.append(release)
-        arena.hasher._executor.submit(release.wait)
+        for pool in (arena.hasher._fair, arena.hasher._yielding):
+            pool.submit(release.wait)
         return release
 
     yield block
