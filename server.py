@@ -20,7 +20,6 @@ from handlers import routes
 from handlers.access_log import log_request
 from handlers.base import NotFoundHandler
 from handlers.http_server import make_server
-from handlers.static import StaticHandler
 from logs import configure_logging
 from settings import Settings, SettingsError, load_settings
 
@@ -30,16 +29,13 @@ FULL_GC_EVERY = 1000
 
 def make_app(arena: Arena) -> tornado.web.Application:
     """The Application the server runs; tests build it the same way."""
-    return tornado.web.Application(
-        routes.build(arena),
+    return routes.ArenaApplication(
+        arena,
         default_handler_class=NotFoundHandler,
         default_handler_args={"arena": arena},
         log_function=log_request,
         websocket_ping_interval=0,  # the arena's Heartbeat pings, without a task per connection
         websocket_max_message_size=arena.settings.game.MAX_MESSAGE_SIZE,
-        static_path=routes.STATIC_PATH,
-        static_handler_class=StaticHandler,
-        static_handler_args={"trust_proxy": arena.settings.TRUST_PROXY},
     )
 
 
