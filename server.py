@@ -9,6 +9,7 @@ import gc
 import logging
 import signal
 import sys
+from typing import Any, Callable, Coroutine
 
 import tornado.web
 
@@ -76,8 +77,8 @@ async def serve(settings: Settings) -> None:
     gc.freeze()
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_GC_EVERY)
-    log.info("Tornado Arena listening on http://%s:%d with store %s%s", settings.HOST, settings.PORT,
-             describe_store(store, settings.MONGO_URL),
+    log.info("Tornado Arena listening on http://%s:%d with store %s on %s%s", settings.HOST, settings.PORT,
+             describe_store(store, settings.MONGO_URL), type(asyncio.get_running_loop()).__module__.split(".")[0],
              f" in cluster mode as {settings.INSTANCE}" if settings.REDIS_URL else "")
     if settings.SECRET_KEY_GENERATED:
         log.warning("SECRET_KEY is not set: signing tokens with a random key, so tokens will not "
@@ -101,6 +102,20 @@ async def serve(settings: Settings) -> None:
     log.info("stopped")
 
 
+def event_loop_runner(choice: str) -> Callable[[Coroutine], Any]:
+    """`asyncio.run`, on uvloop's loop unless ARENA_EVENT_LOOP says asyncio (uvloop does not install on
+    Windows: `auto` then takes asyncio's, `uvloop` is refused)."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise SettingsError("ARENA_EVENT_LOOP: uvloop is not installed") from None
+        else:
+            return uvloop.run
+    return asyncio.run
+
+
 def main(argv: list[str]) -> int:
     try:
         settings = load_settings(**parse_args(argv))
@@ -109,7 +124,12 @@ def main(argv: list[str]) -> int:
         return 2
     configure_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     try:
-        asyncio.run(serve(settings))
+        run = event_loop_runner(settings.EVENT_LOOP)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run(serve(settings))
     except StoreUnavailable as exc:
         log.error("%s", exc)
         return 1

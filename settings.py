@@ -22,6 +22,7 @@ ASYMMETRIC_ALGORITHMS = (
 )
 ALGORITHMS = HMAC_ALGORITHMS + ASYMMETRIC_ALGORITHMS
 MONGO_DRIVERS = ("motor", "pymongo")
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")
 LOG_FORMATS = ("text", "json")
 
 
@@ -143,6 +144,7 @@ class Settings:
     RESULTS_JOURNAL: str = "pending-results"  # directory keeping game results MongoDB has not taken yet
     LOG_LEVEL: str = "info"
     LOG_FORMAT: str = "text"  # or "json": one JSON object per line
+    EVENT_LOOP: str = "auto"  # "uvloop" (libuv's loop, faster), "asyncio", or "auto": uvloop where it installs
     METRICS_PORT: int = 0  # 0: /metrics on the API port; else only on this port (same ARENA_HOST)
     ALLOWED_ORIGINS: tuple[str, ...] = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
     MAX_BODY_SIZE: int = 64 * 1024
@@ -337,6 +339,8 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
             parse_rate(getattr(settings, name))
         except ValueError as exc:
             raise SettingsError(f"ARENA_{name}: {exc}") from None
+    if settings.EVENT_LOOP not in EVENT_LOOPS:
+        raise SettingsError(f"ARENA_EVENT_LOOP: {settings.EVENT_LOOP!r} is not one of {', '.join(EVENT_LOOPS)}")
     if settings.MONGO_DRIVER not in MONGO_DRIVERS:
         raise SettingsError(f"ARENA_MONGO_DRIVER: {settings.MONGO_DRIVER!r} is not one of {', '.join(MONGO_DRIVERS)}")
     if not 0 < settings.MONGO_TIMEOUT < math.inf:

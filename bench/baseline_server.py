@@ -1,7 +1,9 @@
 """The ceiling: bare Tornado with no auth, no store and no game, measured by the same clients.
 
 `POST /bare/` parses the JSON body with orjson and answers `{}`; `/bare/ws` sends one frame on open
-and echoes every message. Usage: python bench/baseline_server.py PORT
+and echoes every message. With --uvloop it runs on uvloop's event loop, as our server does by default,
+so the loop's share of a difference can be told from our code's.
+Usage: python bench/baseline_server.py PORT [--uvloop]
 """
 
 import asyncio
@@ -46,4 +48,9 @@ async def main(port: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1])))
+    if "--uvloop" in sys.argv:
+        import uvloop
+
+        uvloop.run(main(int(sys.argv[1])))
+    else:
+        asyncio.run(main(int(sys.argv[1])))

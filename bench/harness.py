@@ -38,10 +38,12 @@ class Server:
     """`python server.py` (or the bare baseline) on core 0 with the given environment; `root` is the
     checkout whose server runs (another commit's, for the regression check)."""
 
-    def __init__(self, env: dict | None = None, baseline: bool = False, root: Path = ROOT):
+    def __init__(self, env: dict | None = None, baseline: bool = False, root: Path = ROOT, uvloop: bool = False):
         self.port = free_port()
         command = [python(), str(ROOT / "bench" / "baseline_server.py"), str(self.port)] if baseline else \
             [python(), "server.py", "--port", str(self.port)]
+        if baseline and uvloop:
+            command.append("--uvloop")
         environment = {**os.environ, **QUIET, **(env or {})}
         self.process = subprocess.Popen(pinned(SERVER_CORE, command), cwd=root, env=environment,
                                         preexec_fn=raise_fd_limit)

@@ -1,11 +1,13 @@
 """The regression check: another commit's server against the working tree's, measured in one run.
 
-`python bench/run_all.py --against REF [--quick]` checks REF out into a temporary git worktree, starts
-its server, ours (the working tree) and bare Tornado on the server core, and measures every row on the
-three in turn, round after round, so that the machine's drift falls on all three alike. It prints each
-row's medians, the ratio REF → now, and each server against bare Tornado. `--quick` takes under two
-minutes: run it before every stop that touches a hot path. Timing on a shared machine is noise for a
-gate, so this is a habit, not a CI step.
+`python bench/run_all.py --against REF [--quick]` checks REF out into a temporary git worktree and
+starts its server, ours (the working tree) and bare Tornado, each on the server core; every row is
+measured on each server in turn, round after round, so the machine's drift falls on all alike. It
+prints each row's medians, the ratio REF → now, and each server against bare Tornado on asyncio's loop
+(as a user would write it) and on uvloop's (ours runs on uvloop by default: the loop's share of a
+difference shows apart from our code's). `--quick` takes under two minutes: run it before every stop
+that touches a hot path. Timing on a shared machine is noise for a gate, so this is a habit, not a CI
+step.
 """
 
 import asyncio
@@ -25,7 +27,7 @@ USERS = 256  # socket users per server, as the WebSocket benchmark has
 # Our servers idle (no matchmaking rounds), with cheap hashing so that registering takes seconds;
 # nothing measured here hashes a password.
 IDLE = {**CHEAP_PASSWORDS, "GAME_MATCH_INTERVAL": "1000000"}
-SIDES = ("bare", "REF", "now")
+SIDES = ("bare", "bare-uv", "REF", "now")
 
 
 @contextmanager
@@ -96,10 +98,11 @@ def run(ref: str, quick: bool) -> None:
     header(f"Regression check: {ref} against the working tree, medians of {rounds} alternating rounds "
            "(server on core 0, load on core 1)")
     with checkout(ref) as old, ExitStack() as stack:
-        servers = {"bare": Server(baseline=True), "REF": Server(IDLE, root=old), "now": Server(IDLE)}
+        servers = {"bare": Server(baseline=True), "bare-uv": Server(baseline=True, uvloop=True),
+                   "REF": Server(IDLE, root=old), "now": Server(IDLE)}
         for server in servers.values():
             stack.callback(server.stop)
-        targets = {side: Target(server, bare=side == "bare") for side, server in servers.items()}
+        targets = {side: Target(server, bare=side.startswith("bare")) for side, server in servers.items()}
         for target in targets.values():
             stack.callback(target.forget)
         measures = rows(seconds, handshakes)
@@ -108,8 +111,8 @@ def run(ref: str, quick: bool) -> None:
             for name, measure in measures.items():
                 for side in SIDES:
                     figures[name][side].append(measure(targets[side]))
-    print(f"{'row':<52} {'bare':>8} {'REF':>8} {'now':>8}  REF→now  REF/bare now/bare")
+    print(f"{'row':<52} {'bare':>7} {'bare-uv':>7} {'REF':>7} {'now':>7}  REF→now  REF/bare now/bare now/bare-uv")
     for name, by_side in figures.items():
-        bare, before, now = (median(by_side[side]) for side in SIDES)
-        print(f"{name:<52} {bare:>8.0f} {before:>8.0f} {now:>8.0f}  {now / before - 1:>+7.0%}  "
-              f"{before / bare:>8.0%} {now / bare:>8.0%}", flush=True)
+        bare, bare_uv, before, now = (median(by_side[side]) for side in SIDES)
+        print(f"{name:<52} {bare:>7.0f} {bare_uv:>7.0f} {before:>7.0f} {now:>7.0f}  {now / before - 1:>+7.0%}  "
+              f"{before / bare:>8.0%} {now / bare:>8.0%} {now / bare_uv:>11.0%}", flush=True)
