@@ -6,7 +6,6 @@ from typing import Optional
 from tornado.ioloop import PeriodicCallback
 
 from auth.authentication import Authenticator
-from auth.errors import AuthFailure, ExpiredTokenError
 from auth.backend import TokenBackend
 from auth.flush import flush_expired_tokens
 from auth.passwords import PasswordHasher
@@ -18,10 +17,9 @@ from game import protocol
 from game.game import Game
 from game.results import ResultRecorder
 from game.room import Session
-from handlers.auth_failures import refusal
-from handlers.heartbeat import Heartbeat
-from handlers.origins import OriginPolicy
-from handlers.throttle import Throttles
+from edge.heartbeat import Heartbeat
+from edge.origins import OriginPolicy
+from edge.throttles import Throttles
 from metrics import Metrics
 from settings import Settings
 from store.database import Store
@@ -37,7 +35,7 @@ class Arena:
 
     def __init__(self, settings: Settings, store: Store):
         self.settings = settings
-        self.metrics = Metrics()
+        self.metrics = Metrics(protocol.CLOSE_CODES)
         self.store = store
         store.metrics = self.metrics
         self.hasher = PasswordHasher(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
@@ -62,7 +60,6 @@ class Arena:
         self._idle: Optional[asyncio.Event] = None  # made at shutdown, set when the last request is done
         self._watch_levels()
         self.cluster: Optional[ClusterNode] = None  # cluster mode (ARENA_REDIS_URL): one world over processes
-        self._recheck: Optional[asyncio.Task] = None
         if settings.REDIS_URL:
             self.cluster = ClusterNode(settings, self.game, store, self._revoked_elsewhere)
             self.game.shared = self.cluster
@@ -88,7 +85,7 @@ class Arena:
     def _close_revoked(self, user_id: UserId, family: Optional[str]) -> None:
         """A user's tokens (or one login's, `family`) were revoked: their live socket closes with 4001."""
         session = self.game.sessions.get(user_id)
-        if session is not None and (family is None or getattr(session, "token_family", None) == family):
+        if session is not None and (family is None or session.token_family == family):
             session.close(protocol.CLOSE_UNAUTHORIZED, "token_revoked")
 
     def _revoked_elsewhere(self, user_id: UserId, family: Optional[str]) -> None:
@@ -112,23 +109,6 @@ class Arena:
         """Cluster mode: join the cluster (raises ClusterUnavailable when Redis does not answer)."""
         if self.cluster is not None:
             await self.cluster.start()
-            self._recheck = asyncio.ensure_future(self._recheck_sockets())
-
-    async def _recheck_sockets(self) -> None:
-        """Every ARENA_CLUSTER_RECHECK, each live socket's token is checked again, so a revocation signal
-        lost with a Redis outage still ends the session within that time."""
-        while True:
-            await asyncio.sleep(self.settings.CLUSTER_RECHECK)
-            for session in list(self.game.sessions.values()):
-                try:
-                    await self.authenticator.authenticate_access_token(session.access_token)
-                except ExpiredTokenError:
-                    pass  # the socket's own expiry timer (4003) deals with it
-                except AuthFailure as exc:
-                    refused = refusal(exc)
-                    session.close(refused.close_code, refused.close_reason)
-                except Exception:
-                    break  # the store is away: try again next time
 
     def start(self) -> None:
         """Start the background work: the game loop, and expiring token records in the embedded store."""
@@ -162,7 +142,5 @@ class Arena:
         self.heartbeat.stop()
         self._flusher.stop()
         self.hasher.shutdown()  # what still waits for hashing answers 503
-        if self._recheck is not None:
-            self._recheck.cancel()
         if self.cluster is not None:
             await self.cluster.close()

@@ -17,17 +17,10 @@ from prometheus_client.utils import floatToGoString
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 disable_created_metrics()  # `_created` series double the output and no dashboard here reads them
-# Close codes the server or a well-behaved client uses; anything else a client sends counts as "other",
-# so no client can create label values without bound.
-KNOWN_CLOSE_CODES = frozenset({1000, 1001, 1005, 1006, 1009, 1011, 1013, 4001, 4002, 4003, 4004, 4008, 4009, 4010})
 TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.033, 0.1)
 WAIT_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120)
 HASH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5)
-
-
-def close_code_label(code: object) -> str:
-    return str(code) if code in KNOWN_CLOSE_CODES else "none" if code is None else "other"
 
 
 class Tally:
@@ -94,9 +87,14 @@ class _Levels:
 
 
 class Metrics:
-    """Every instrument of the process; `Arena` builds one and hands it to the parts it watches."""
+    """Every instrument of the process; `Arena` builds one and hands it to the parts it watches.
 
-    def __init__(self) -> None:
+    `close_codes` are the codes the protocol knows; any other a client sends is counted as "other", so
+    no client can create label values without bound.
+    """
+
+    def __init__(self, close_codes: frozenset = frozenset()) -> None:
+        self.close_codes = close_codes
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
         ProcessCollector(registry=registry)  # CPU seconds, resident memory, open file descriptors
@@ -142,7 +140,7 @@ class Metrics:
             self.store_errors.inc(operation)
 
     def socket_closed(self, code: object) -> None:
-        self.sockets_closed.inc(close_code_label(code))
+        self.sockets_closed.inc(str(code) if code in self.close_codes else "none" if code is None else "other")
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

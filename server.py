@@ -18,9 +18,9 @@ from cluster.link import ClusterUnavailable
 from store.connection import connect_store, describe_store
 from store.database import StoreUnavailable
 from handlers import routes
-from handlers.access_log import log_request
+from edge.access_log import log_request
 from handlers.base import NotFoundHandler
-from handlers.http_server import make_server
+from edge.server import make_server
 from logs import configure_logging
 from settings import Settings, SettingsError, load_settings
 

@@ -1,6 +1,6 @@
 """The one family of authentication failures; each carries SimpleJWT's wording for the client.
 
-Raised anywhere in auth/; only the edge (handlers.auth_failures) turns one into a 401 body or a
+Raised anywhere in auth/; only the edge (edge.auth_failures) turns one into a 401 body or a
 socket close, and it decides by type, never by message text.
 """
 

@@ -20,7 +20,7 @@ from game.matchmaker import Ticket
 from game.protocol import error_frame
 from game.room import Room, Session
 from settings import Settings
-from store.database import Store
+from store.database import Store, StoreUnavailable
 from store.documents import UserId
 
 log = logging.getLogger("arena.cluster")
@@ -56,7 +56,7 @@ class ClusterNode:
             newest = await self.link.call(self.link.client.xrevrange(stream, count=1))
             self._stream_ids[stream] = newest[0][0] if newest else "0-0"
         await self.heartbeat()
-        self._loops = [asyncio.ensure_future(loop()) for loop in (self._beat, self._read, self._match)]
+        self._loops = [asyncio.ensure_future(loop()) for loop in (self._beat, self._read, self._match, self._recheck)]
 
     async def stop_queueing(self) -> None:
         """At SIGTERM: this process's queued players leave the shared queue at once."""
@@ -207,6 +207,17 @@ class ClusterNode:
             await asyncio.sleep(self.settings.game.MATCH_INTERVAL)
             if self.available and self.game.accepting:
                 await self._quietly(self._match_if_leader())
+
+    async def _recheck(self) -> None:
+        """Every ARENA_CLUSTER_RECHECK each live socket's token is checked again, so a revocation signal
+        lost with a Redis outage still ends its session within that time."""
+        while True:
+            await asyncio.sleep(self.settings.CLUSTER_RECHECK)
+            try:
+                for session in self.game.connected_sessions():
+                    await session.recheck()
+            except StoreUnavailable:
+                pass  # the store is away: try again next time
 
     async def _match_if_leader(self) -> None:
         if await self.matchmaker.holds_lease():

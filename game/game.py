@@ -74,6 +74,10 @@ class Game:
 
     # Sessions
 
+    def connected_sessions(self) -> list[Session]:
+        """Every authenticated connection, as a list (a close during iteration changes nothing)."""
+        return list(self.sessions.values())
+
     def connect(self, session: Session, waited: float = 0.0) -> None:
         """An authenticated connection: replaces the user's previous one, rejoins a seat or queues
         (counting `waited` seconds already spent in the queue through another process)."""

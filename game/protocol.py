@@ -8,8 +8,12 @@ import unicodedata
 
 import orjson
 
-# Close codes.
+# Close codes: RFC 6455's that the server sees or sends, then the game's own (4000-4999).
+CLOSE_NORMAL = 1000
 CLOSE_GOING_AWAY = 1001  # server shutdown
+CLOSE_NO_STATUS = 1005  # the peer closed without a code
+CLOSE_ABNORMAL = 1006  # the connection dropped without a close frame
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_TRY_AGAIN_LATER = 1013  # MongoDB did not answer while the token was checked
 CLOSE_TOO_BIG = 1009  # a frame over GAME_MAX_MESSAGE_SIZE (Tornado closes with it)
 CLOSE_UNAUTHORIZED = 4001  # no token, a bad token, a revoked token or user
@@ -19,6 +23,9 @@ CLOSE_MOVED = 4004  # cluster mode: the room runs on another process; `redirect`
 CLOSE_RATE_LIMITED = 4008  # more messages than GAME_MESSAGE_RATE/GAME_MESSAGE_BURST allow
 CLOSE_SLOW_CONSUMER = 4009  # unsent output beyond GAME_MAX_PENDING_OUTPUT
 CLOSE_SILENT_PEER = 4010  # nothing heard (not even a pong) for GAME_PING_TIMEOUT
+CLOSE_CODES = frozenset({CLOSE_NORMAL, CLOSE_GOING_AWAY, CLOSE_NO_STATUS, CLOSE_ABNORMAL, CLOSE_TOO_BIG,
+                         CLOSE_INTERNAL_ERROR, CLOSE_TRY_AGAIN_LATER, CLOSE_UNAUTHORIZED, CLOSE_REPLACED,
+                         CLOSE_TOKEN_EXPIRED, CLOSE_MOVED, CLOSE_RATE_LIMITED, CLOSE_SLOW_CONSUMER, CLOSE_SILENT_PEER})
 
 # Client → server events.
 AUTH = "auth"

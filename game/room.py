@@ -11,17 +11,21 @@ from settings import GameSettings
 
 
 class Session(Protocol):
-    """What the game needs of a connection (the WebSocket handler provides it)."""
+    """An authenticated connection, as the game and the cluster see it (the WebSocket handler is one)."""
 
     user_id: int
     username: str
     score: int
     closed: bool  # the connection is gone or closing
+    token_family: Optional[str]  # the login its token descends from: revoking that login closes it
 
     def send(self, *payloads: bytes) -> None:
         """Send each payload as one frame, in order (together, when the connection can)."""
 
     def close(self, code: int, reason: str) -> None: ...
+
+    async def recheck(self) -> None:
+        """Check its token again; a revoked one closes the connection."""
 
 
 class Room:

@@ -7,7 +7,7 @@ then answers SimpleJWT's 401 JSON instead of redirecting to a login page.
 import tornado.web
 
 from auth.errors import AuthenticationFailed, AuthFailure
-from handlers.auth_failures import refusal
+from edge.auth_failures import refusal
 from handlers.base import APIError, APIHandler, unauthorized
 from settings import JWTSettings
 

@@ -12,21 +12,14 @@ from tornado.httputil import HTTPServerRequest
 
 from arena import Arena
 from auth.passwords import ClientGone, HasherBusy, client_gone
-from handlers.request_ids import HEADER, request_id
-from handlers.throttle import Throttled
+from edge.request_ids import HEADER, request_id
+from edge.answers import API_HEADERS, JSON, answer_throttled
+from edge.throttles import Throttled
 from settings import JWTSettings
 from store.database import StoreUnavailable
 
 log = logging.getLogger("arena.api")
-JSON = "application/json"
 UNAVAILABLE = {"detail": "Service temporarily unavailable."}
-# Every API answer: never cached (tokens), never sniffed, framed or allowed to load anything.
-API_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-}
 INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
 PARSED_MEDIA_TYPES = (JSON, "application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -100,7 +93,7 @@ class APIHandler(tornado.web.RequestHandler):
     """Base of the JSON endpoints: parses bodies as DRF does and answers every error as JSON.
 
     A body declared larger than ARENA_MAX_BODY_SIZE is refused (413) by the server before a byte of it
-    is read (handlers.http_server), and Tornado never buffers more than that of a body without a length.
+    is read (edge.server), and Tornado never buffers more than that of a body without a length.
     """
 
     def initialize(self, arena: Arena) -> None:
@@ -224,9 +217,8 @@ class APIHandler(tornado.web.RequestHandler):
             self.set_status(499, "Client Closed Request")  # nginx's code: logged, sent to nobody
             body = {"detail": "The client closed the request."}
         elif isinstance(exc, Throttled):
-            self.set_status(429)
-            self.set_header("Retry-After", str(exc.seconds))
-            body = exc.body
+            answer_throttled(self, exc)
+            return
         elif isinstance(exc, tornado.web.HTTPError) and isinstance(exc.__context__, httputil.HTTPInputError):
             body = {"detail": f"Multipart form parse error - {exc.__context__}"}  # Tornado parsed the body first
         elif status_code == 405:

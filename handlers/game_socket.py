@@ -22,15 +22,16 @@ import tornado.websocket
 
 from arena import Arena
 from deadlines import Deadline
-from auth.errors import AuthFailure, TokenError
+from auth.errors import AuthFailure, ExpiredTokenError, TokenError
 from auth.tokens import FAMILY_CLAIM, Token
 from game import protocol
 from game.protocol import error_frame, parse_intent
-from handlers.auth_failures import refusal
+from edge.auth_failures import refusal
 from handlers.base import client_address
-from handlers.frames import FrameWriter
-from handlers.request_ids import HEADER, request_id
-from handlers.throttle import Throttled
+from edge.frames import FrameWriter
+from edge.request_ids import HEADER, request_id
+from edge.answers import answer_throttled
+from edge.throttles import Throttled
 from logs import REDACTED
 from store.database import StoreUnavailable
 
@@ -61,10 +62,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         try:
             self.arena.throttles.socket_address.hit(f"address:{self.address}")
         except Throttled as exc:
-            self.set_status(429)
-            self.set_header("Retry-After", str(exc.seconds))
-            self.set_header("Content-Type", "application/json")
-            self.finish(orjson.dumps(exc.body))
+            answer_throttled(self, exc)
             return
         self.set_header(HEADER, request_id(self.request, self.arena.settings.TRUST_PROXY))
         await super().get(*args, **kwargs)
@@ -148,6 +146,17 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         self._follow_expiry(token)
         self.send(orjson.dumps({"event": protocol.TOKEN_REFRESHED, "exp": token["exp"]}))
 
+    async def recheck(self) -> None:
+        """Check the latest access token again (cluster mode, every ARENA_CLUSTER_RECHECK), so a revocation
+        whose signal was lost with a Redis outage still closes the socket (4001). Raises StoreUnavailable."""
+        try:
+            await self.arena.authenticator.authenticate_access_token(self.access_token)
+        except ExpiredTokenError:
+            pass  # the expiry timer (4003) deals with it
+        except AuthFailure as exc:
+            refused = refusal(exc)
+            self.close(refused.close_code, refused.close_reason)
+
     @property
     def closed(self) -> bool:
         return self._closed
@@ -190,7 +199,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             self.send(error_frame(protocol.BAD_MESSAGE, f"unknown event {event!r}"))
 
     def send(self, *payloads: bytes) -> None:
-        """Queue text frames (handlers.frames); a client that lets GAME_MAX_PENDING_OUTPUT pile up is dropped."""
+        """Queue text frames (edge.frames); a client that lets GAME_MAX_PENDING_OUTPUT pile up is dropped."""
         if self._closed or self.ws_connection is None or self.ws_connection.is_closing():
             return
         metrics = self.arena.metrics

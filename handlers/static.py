@@ -5,7 +5,7 @@ from typing import Optional
 import orjson
 import tornado.web
 
-from handlers.request_ids import HEADER, request_id
+from edge.request_ids import HEADER, request_id
 
 # The page loads only its own scripts, styles and sockets, and no other site may frame it.
 PAGE_HEADERS = {

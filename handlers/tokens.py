@@ -3,7 +3,7 @@
 import tornado.web
 
 from auth.errors import AuthFailure
-from handlers.auth_failures import refusal
+from edge.auth_failures import refusal
 from handlers.authenticated import AuthenticatedHandler, auth_failure
 from handlers.base import APIHandler, read_fields
 from store.database import username_key

@@ -11,7 +11,7 @@ import pytest
 
 from arena import Arena
 from store.connection import connect_store
-from handlers.http_server import make_server
+from edge.server import make_server
 from server import make_app
 from settings import load_settings
 from tests.client import ApiClient

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tornado.httpclient import AsyncHTTPClient
 from tornado.testing import bind_unused_port
 
-from handlers.http_server import make_server
+from edge.server import make_server
 from server import make_metrics_app
 from tests.test_store_faults import fail
 from tests.ws import GameClient

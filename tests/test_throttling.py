@@ -2,8 +2,8 @@
 
 import pytest
 
-from handlers import throttle
-from handlers.throttle import Throttle, Throttled
+from edge import throttles
+from edge.throttles import Throttle, Throttled
 
 gen_test = pytest.mark.gen_test
 ALICE = {"username": "alice", "password": "correct horse"}
@@ -89,7 +89,7 @@ def test_throttle_state_expires_and_is_bounded(monkeypatch):
     now[0] += 60
     limit.check("a")  # the window has passed
     assert "a" not in limit._history
-    monkeypatch.setattr(throttle, "MAX_KEYS", 3)
+    monkeypatch.setattr(throttles, "MAX_KEYS", 3)
     for key in "bcdef":
         limit.count(key)
     assert list(limit._history) == ["d", "e", "f"]

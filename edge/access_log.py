@@ -4,7 +4,7 @@ import logging
 
 import tornado.web
 
-from handlers.request_ids import request_id
+from edge.request_ids import request_id
 from logs import redact_query
 
 access_log = logging.getLogger("tornado.access")

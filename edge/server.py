@@ -18,15 +18,14 @@ import logging
 import socket
 from typing import Any, Callable, Iterable
 
-import orjson
 import tornado.httpserver
 from tornado import httputil
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream
 
 from deadlines import Deadline, Deadlines
-from handlers.base import API_HEADERS, JSON
-from handlers.request_ids import HEADER, new_request_id
+from edge.answers import API_HEADERS, JSON, too_large
+from edge.request_ids import HEADER, new_request_id
 from settings import Settings
 
 log = logging.getLogger("arena.server")
@@ -106,7 +105,7 @@ class ArenaHTTPServer(tornado.httpserver.HTTPServer):
         body is never read)."""
         given = headers.get(HEADER, "") if self.trust_proxy else ""
         rid = new_request_id(given)
-        body = orjson.dumps({"detail": f"Request body exceeds {self.max_body_size} bytes."})
+        body = too_large(self.max_body_size)
         answer = httputil.HTTPHeaders({"Content-Type": JSON, **API_HEADERS, HEADER: rid, "Content-Length": str(len(body)),
                                        "Connection": "close"})
         connection.write_headers(httputil.ResponseStartLine("HTTP/1.1", 413, "Payload Too Large"), answer, body)
