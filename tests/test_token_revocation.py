@@ -143,3 +143,16 @@ async def test_my_games_list_the_users_games_in_every_mode(api, store, jwt_overr
     games = (await api.get("/api/me/games/", token=tokens["access"])).json["results"]
     assert [(game["id"], game["score_change"]) for game in games] == [("g1", 10)]
     assert (await api.get("/api/me/", token=tokens["access"])).json["score"] == 1510
+
+
+@pytest.mark.gen_test(timeout=10)
+async def test_a_revocation_whose_signal_was_lost_closes_the_socket_at_its_recheck(api, base_url, arena, store):
+    """Cluster mode re-checks every socket's token (ARENA_CLUSTER_RECHECK) for revocations it never heard
+    of, as when Redis was away: here the store alone knows of the revoke-all."""
+    tokens = await api.login()
+    client = await GameClient.connect(base_url, tokens["access"])
+    await client.wait_for("welcome")
+    await store.next_token_generation(1)  # revoked, and no listener told
+    for session in arena.game.connected_sessions():
+        await session.recheck()
+    assert await client.wait_closed() == (4001, "token_revoked")
