@@ -7,6 +7,7 @@ from tornado.ioloop import PeriodicCallback
 
 from auth.authentication import Authenticator
 from auth.backend import TokenBackend
+from auth.extensions import resolve as resolve_extensions
 from auth.flush import flush_expired_tokens
 from auth.passwords import PasswordHasher
 from auth.service import TokenService
@@ -42,9 +43,10 @@ class Arena:
                                      settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS,
                                      settings.PASSWORD_QUEUE, self.metrics, settings.ACCEPT_WEAK_LEGACY_HASHES,
                                      settings.PASSWORD_BUSY_SHARE)
-        self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt))
-        self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec)
-        self.authenticator = Authenticator(settings.jwt, self.tokens)
+        extensions = resolve_extensions(settings.jwt)  # raises SettingsError naming a path that does not import
+        self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt, extensions.json_encoder))
+        self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec, extensions)
+        self.authenticator = Authenticator(settings.jwt, self.tokens, extensions)
         results = ResultRecorder(store.record_game, settings.game.RESULT_RETRY_INTERVAL,
                                  ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
         self.game = Game(settings.game, results, metrics=self.metrics)

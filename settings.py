@@ -63,7 +63,7 @@ class JWTSettings:
     SLIDING_TOKEN_REFRESH_EXP_CLAIM: str = "refresh_exp"
     SLIDING_TOKEN_LIFETIME: timedelta = timedelta(minutes=5)
     SLIDING_TOKEN_REFRESH_LIFETIME: timedelta = timedelta(days=1)
-    # The *_SERIALIZER settings pick the handler class that serves each token endpoint.
+    # The *_SERIALIZER settings pick the handler class serving each token endpoint (handlers.routes).
     TOKEN_OBTAIN_SERIALIZER: str = "handlers.tokens.TokenObtainPairHandler"
     TOKEN_REFRESH_SERIALIZER: str = "handlers.tokens.TokenRefreshHandler"
     TOKEN_VERIFY_SERIALIZER: str = "handlers.tokens.TokenVerifyHandler"
@@ -281,6 +281,9 @@ def _validate_jwt(jwt: JWTSettings) -> JWTSettings:
         if not jwt.VERIFYING_KEY and not jwt.JWK_URL:
             raise SettingsError(
                 f"JWT_VERIFYING_KEY: {jwt.ALGORITHM} needs a public verifying key (or JWT_JWK_URL)")
+    if jwt.USER_ID_FIELD != "id":
+        raise SettingsError(f"JWT_USER_ID_FIELD: {jwt.USER_ID_FIELD!r} is not supported: users are identified by "
+                            "their integer id here (keep the default 'id'; JWT_USER_ID_CLAIM names the claim)")
     for name in ("AUTH_HEADER_TYPES", "EXTRA_VERIFYING_KEYS", "AUTH_TOKEN_CLASSES"):
         normalised[name] = _as_tuple(getattr(jwt, name))
     if not normalised["AUTH_HEADER_TYPES"]:

@@ -4,22 +4,23 @@ JWTAuthentication, with its exact errors), statefully from the store or stateles
 from typing import Any, Optional
 
 from auth.errors import AuthenticationFailed, InvalidToken, TokenError
-from auth.imports import import_string
+from auth.extensions import AuthExtensions
 from auth.service import TokenService
 from auth.tokens import AccessToken, Token
 from settings import JWTSettings
+from store.documents import User
 
 
 class Authenticator:
     """Resolves an Authorization header value to `(user, token)`, or None when there is none."""
 
-    def __init__(self, settings: JWTSettings, tokens: TokenService):
+    def __init__(self, settings: JWTSettings, tokens: TokenService, extensions: AuthExtensions):
         self.settings = settings
         self.tokens = tokens
         self.header_types = tuple(settings.AUTH_HEADER_TYPES)
-        self.token_classes = [import_string(path) for path in settings.AUTH_TOKEN_CLASSES]
+        self.token_classes = extensions.token_classes
         self.stateless = settings.STATELESS_AUTHENTICATION
-        self.token_user_class = import_string(settings.TOKEN_USER_CLASS)
+        self.token_user_class = extensions.token_user_class
 
     def raw_token(self, header: Optional[str]) -> Optional[str]:
         if header is None:
@@ -59,7 +60,7 @@ class Authenticator:
             raise InvalidToken([{"token_class": type(token).__name__, "token_type": token.token_type,
                                  "message": exc.detail}]) from None
 
-    async def authenticate_access_token(self, raw: str) -> tuple[dict, Token]:
+    async def authenticate_access_token(self, raw: str) -> tuple[User, Token]:
         """An access token (never refresh or sliding) and its user, with every check of the REST API."""
         token = await self.tokens.codec.read(raw, AccessToken)
         return await self.tokens.user_for_token(token), token

@@ -14,7 +14,6 @@ from jwt import PyJWKSet
 from jwt.utils import base64url_encode
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError
 
-from auth.imports import import_string
 from settings import HMAC_ALGORITHMS, JWTSettings
 
 
@@ -109,7 +108,7 @@ class TokenBackend:
     is skipped: `nbf` and `iat` only ever become valid.
     """
 
-    def __init__(self, settings: JWTSettings):
+    def __init__(self, settings: JWTSettings, json_encoder: Optional[type] = None):
         self.algorithm = settings.ALGORITHM
         algorithm = jwt.get_algorithm_by_name(self.algorithm)
         self._signer = algorithm
@@ -121,8 +120,7 @@ class TokenBackend:
         self.audience = settings.AUDIENCE
         self.issuer = settings.ISSUER
         self.leeway = settings.LEEWAY
-        encoder = settings.JSON_ENCODER
-        self.json_encoder = import_string(encoder) if isinstance(encoder, str) else encoder
+        self.json_encoder = json_encoder  # JSON_ENCODER, resolved (auth.extensions)
         header = {"typ": "JWT", "alg": self.algorithm, **(self.headers or {})}
         self._header_segment = base64url_encode(self._json(header, sort_keys=True))
         self._verified: OrderedDict[str, tuple[dict, Optional[str], Any]] = OrderedDict()

@@ -117,7 +117,7 @@ class DjangoImport:
     async def user(self, pk: int, fields: dict) -> None:
         self.report.highest_id = max(self.report.highest_id, pk)  # skipped ids are not given away either
         incoming = {"id": pk, **user_fields(fields)}
-        existing = await self.store.find_user(pk)
+        existing = await self.store.user_record(pk)
         if existing is None:
             await self._create(incoming)
         else:
@@ -141,7 +141,7 @@ class DjangoImport:
 
     async def player(self, pk: int, fields: dict) -> None:
         user_id, incoming = player_fields(fields)
-        existing = await self.store.find_user(user_id)
+        existing = await self.store.user_record(user_id)
         if existing is None:
             raise BadRecord(f"no user: user {user_id} is not in the dump or was skipped")
         await self._merge(PLAYER, existing, incoming)

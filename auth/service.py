@@ -11,7 +11,7 @@ from auth.errors import (
     NO_ACTIVE_ACCOUNT, NO_ACTIVE_ACCOUNT_FOR_TOKEN, AuthenticationFailed, AuthFailure, BlacklistedToken,
     PasswordChanged,
 )
-from auth.imports import import_string
+from auth.extensions import AuthExtensions
 from auth.passwords import PasswordHasher
 from auth.revocations import RevocationCache
 from auth.tokens import (
@@ -20,16 +20,12 @@ from auth.tokens import (
 from auth.users import change_password, check_credentials, record_login
 from settings import JWTSettings
 from store.database import Store, TokenStanding
-from store.documents import UserId
+from store.documents import User, UserId
 
 
-WHOLE_USER = {}  # `_standing(user=...)`: every field of the user
-GENERATION_ONLY = {"token_generation": 1}
-
-
-def default_user_authentication_rule(user: Optional[dict], settings: JWTSettings) -> bool:
+def default_user_authentication_rule(user: Optional[User], settings: JWTSettings) -> bool:
     """SimpleJWT's rule: the user exists and, when CHECK_USER_IS_ACTIVE, is active."""
-    return user is not None and (not settings.CHECK_USER_IS_ACTIVE or user.get("is_active", False))
+    return user is not None and (not settings.CHECK_USER_IS_ACTIVE or user.is_active)
 
 
 def password_digest(password_hash: str) -> str:
@@ -57,15 +53,14 @@ class TokenService:
     """Issues and checks tokens for users in the store; notifies listeners when a user is revoked."""
 
     def __init__(self, settings: JWTSettings, store: Store, hasher: PasswordHasher, codec: TokenCodec,
-                 clock: Callable[[], float] = time.time):
+                 extensions: AuthExtensions, clock: Callable[[], float] = time.time):
         self.settings = settings
         self.store = store
         self.hasher = hasher
         self.codec = codec
         self.clock = clock
-        self.user_rule = import_string(settings.USER_AUTHENTICATION_RULE)
-        hook = settings.TOKEN_CLAIMS_HOOK
-        self.claims_hook = import_string(hook) if isinstance(hook, str) else hook
+        self.user_rule = extensions.user_rule
+        self.claims_hook = extensions.claims_hook
         self.blacklist_enabled = settings.BLACKLIST_ENABLED
         reuse = settings.REUSE_DETECTION
         if reuse is None:
@@ -80,11 +75,11 @@ class TokenService:
 
     # Issuing
 
-    def _user_claims(self, user: dict, extra_claims: Mapping[str, Any]) -> dict:
+    def _user_claims(self, user: User, extra_claims: Mapping[str, Any]) -> dict:
         claims = dict(self.claims_hook(user)) if self.claims_hook else {}
-        claims[GENERATION_CLAIM] = user.get("token_generation", 0)
+        claims[GENERATION_CLAIM] = user.token_generation
         if self.settings.CHECK_REVOKE_TOKEN:
-            claims[self.settings.REVOKE_TOKEN_CLAIM] = password_digest(user["password"])
+            claims[self.settings.REVOKE_TOKEN_CLAIM] = password_digest(user.password)
         claims.update(extra_claims)
         return claims
 
@@ -98,7 +93,7 @@ class TokenService:
             "expires_at": expires_at(token),
         })
 
-    async def tokens_for_user(self, user: dict, **extra_claims: Any) -> dict:
+    async def tokens_for_user(self, user: User, **extra_claims: Any) -> dict:
         """`{"refresh", "access"}` for `user`, the refresh token recorded as outstanding.
 
         The one call that issues a pair: the login endpoint uses it, and so can e.g. an OAuth login.
@@ -106,27 +101,26 @@ class TokenService:
         """
         family = uuid.uuid4().hex
         claims = {**self._user_claims(user, extra_claims), FAMILY_CLAIM: family}
-        refresh = self.codec.new(RefreshToken, user[self.settings.USER_ID_FIELD], claims)
+        refresh = self.codec.new(RefreshToken, user.id, claims)
         await self._outstand(refresh)
         if self.tracks_rotation:
-            await self.store.start_family(family, user["id"], refresh[self.codec.jti_claim], expires_at(refresh))
+            await self.store.start_family(family, user.id, refresh[self.codec.jti_claim], expires_at(refresh))
         return {"refresh": self.codec.encode(refresh), "access": self.codec.encode(self.codec.access_for(refresh))}
 
-    async def sliding_token_for_user(self, user: dict, **extra_claims: Any) -> str:
-        token = self.codec.new(SlidingToken, user[self.settings.USER_ID_FIELD],
-                               self._user_claims(user, extra_claims))
+    async def sliding_token_for_user(self, user: User, **extra_claims: Any) -> str:
+        token = self.codec.new(SlidingToken, user.id, self._user_claims(user, extra_claims))
         await self._outstand(token)
         return self.codec.encode(token)
 
-    async def login(self, username: str, password: str) -> dict:
+    async def login(self, username: str, password: str) -> User:
         """The user these credentials belong to, if active (as Django's authenticate) and admitted."""
         user = await check_credentials(self.store, self.hasher, username, password)
         refused = AuthenticationFailed(NO_ACTIVE_ACCOUNT)
-        if user is not None and not user.get("is_active", False):
+        if user is not None and not user.is_active:
             raise refused
         self.admit(user, None, not_found=refused, inactive=refused)
         if self.settings.UPDATE_LAST_LOGIN:
-            await record_login(self.store, user)
+            user = await record_login(self.store, user)
         return user
 
     # Checking
@@ -139,15 +133,15 @@ class TokenService:
         is revoked (OAuth 2.0 Security BCP, refresh token rotation).
         """
         if self.blacklist_enabled:
-            await self._refuse_blacklisted(token, await self._standing(token, jti=True))
+            await self._refuse_blacklisted(token, await self._standing(token, jti=True, user=False))
 
-    async def _standing(self, token: Token, *, jti: bool, user: Optional[dict] = None) -> TokenStanding:
+    async def _standing(self, token: Token, *, jti: bool, user: bool, whole_user: bool = True) -> TokenStanding:
         """What the store holds against the token, in one query: its blacklist entry (with `jti`), its
-        family's record, and its user with the fields `user` names (`WHOLE_USER` for all of them)."""
+        family's record, and (with `user`) its user, or only the user's generation (not `whole_user`)."""
         jti_value = token.get(self.codec.jti_claim) if jti and self.blacklist_enabled else None
         family = token.get(FAMILY_CLAIM) if self.blacklist_enabled else None
-        user_id = self.codec.user_id(token) if user is not None else None
-        return await self.store.token_standing(jti_value, family, user_id, user or None)
+        user_id = self.codec.user_id(token) if user else None
+        return await self.store.token_standing(jti_value, family, user_id, whole_user)
 
     async def _refuse_blacklisted(self, token: Token, standing: TokenStanding) -> None:
         reason, record = standing.blacklist_reason, standing.family
@@ -170,21 +164,23 @@ class TokenService:
             await self.store.revoke_family(family, user_id, expiry)
             self._notify_revoked(user_id, family)
 
-    def is_revoked(self, user: dict, token: Token) -> bool:
-        """Issued before the user's last revoke-all ("log out everywhere", a password change).
+    @staticmethod
+    def is_revoked(generation: int, token: Token) -> bool:
+        """Issued before the user's last revoke-all ("log out everywhere", a password change), the user
+        now being of token `generation`.
 
         Compared by generation, not by time: a refresh that read the user before a revoke-all issues
         tokens of the old generation, so nothing issued before or during a revoke-all outlives it.
         A token without the claim (issued elsewhere, e.g. by SimpleJWT) is of generation 0.
         """
-        return issued_generation(token) < user.get("token_generation", 0)
+        return issued_generation(token) < generation
 
-    def password_changed(self, user: dict, token: Token) -> bool:
+    def password_changed(self, user: User, token: Token) -> bool:
         return (self.settings.CHECK_REVOKE_TOKEN
-                and token.get(self.settings.REVOKE_TOKEN_CLAIM) not in password_digests(user["password"]))
+                and token.get(self.settings.REVOKE_TOKEN_CLAIM) not in password_digests(user.password))
 
-    def admit(self, user: Optional[dict], token: Optional[Token], *,
-              not_found: AuthFailure, inactive: AuthFailure) -> dict:
+    def admit(self, user: Optional[User], token: Optional[Token], *,
+              not_found: AuthFailure, inactive: AuthFailure) -> User:
         """The one user-validity policy, for every path that loads a user (login, refresh, sliding
         refresh, Bearer, socket): the user exists, passes USER_AUTHENTICATION_RULE, and the token
         predates neither a password change nor a revoke-all. Each path words the first two its own way.
@@ -196,7 +192,7 @@ class TokenService:
         if token is not None:
             if self.password_changed(user, token):
                 raise PasswordChanged()
-            if self.is_revoked(user, token):
+            if self.is_revoked(user.token_generation, token):
                 raise BlacklistedToken()
         return user
 
@@ -206,24 +202,24 @@ class TokenService:
         if self.blacklist_enabled and family and await self.revocations.is_family_revoked(family):
             raise BlacklistedToken()
         user_id = self.codec.user_id(token)
-        if user_id is not None and issued_generation(token) < await self.revocations.generation(user_id):
+        if user_id is not None and self.is_revoked(await self.revocations.generation(user_id), token):
             raise BlacklistedToken()
 
-    async def user_for_token(self, token: Token) -> dict:
+    async def user_for_token(self, token: Token) -> User:
         """The token's user, checked as SimpleJWT's JWTAuthentication.get_user does, plus revocation: the
         token's family (its login) must not have been logged out or reused, so access tokens die with it."""
         if self.codec.user_id_claim not in token:
             raise AuthenticationFailed("Token contained no recognizable user identification", "token_not_valid")
-        standing = await self._standing(token, jti=False, user=WHOLE_USER)
+        standing = await self._standing(token, jti=False, user=True)
         if standing.family is not None and standing.family["revoked"]:
             raise BlacklistedToken()
         return self.admit(standing.user, token, not_found=AuthenticationFailed("User not found", "user_not_found"),
                           inactive=AuthenticationFailed("User is inactive", "user_inactive"))
 
-    async def _refreshing_user(self, token: Token) -> dict:
+    async def _refreshing_user(self, token: Token) -> User:
         """The user a refresh or sliding token is refreshed for, after the blacklist checks, in one query;
         SimpleJWT's refresh serializers' wording."""
-        standing = await self._standing(token, jti=True, user=WHOLE_USER)
+        standing = await self._standing(token, jti=True, user=True)
         if self.blacklist_enabled:
             await self._refuse_blacklisted(token, standing)
         refused = AuthenticationFailed(NO_ACTIVE_ACCOUNT_FOR_TOKEN)
@@ -238,7 +234,7 @@ class TokenService:
         data = {"access": self.codec.encode(self.codec.access_for(token))}
         if self.settings.ROTATE_REFRESH_TOKENS:
             rotated = self.codec.stamp(RefreshToken(dict(token.payload)))
-            if self.tracks_rotation and not await self._retire(token, rotated, user["id"]):
+            if self.tracks_rotation and not await self._retire(token, rotated, user.id):
                 if self.reuse_detection:
                     await self.revoke_family(token)
                 raise BlacklistedToken()
@@ -273,10 +269,10 @@ class TokenService:
     async def verify(self, raw: str) -> None:
         """Signature, expiry and jti of a token of any type, the blacklist when it is on, and revoke-all."""
         token = await self.codec.read(raw, UntypedToken)
-        standing = await self._standing(token, jti=True, user=GENERATION_ONLY)
+        standing = await self._standing(token, jti=True, user=True, whole_user=False)
         if self.blacklist_enabled:
             await self._refuse_blacklisted(token, standing)
-        if standing.user is not None and self.is_revoked(standing.user, token):
+        if standing.generation is not None and self.is_revoked(standing.generation, token):
             raise BlacklistedToken()
 
     async def blacklist(self, raw: str) -> None:
@@ -292,11 +288,11 @@ class TokenService:
         await self.store.next_token_generation(user_id)
         self._notify_revoked(user_id, None)
 
-    async def change_password(self, user: dict, old_password: str, new_password: str) -> dict:
+    async def change_password(self, user: User, old_password: str, new_password: str) -> dict:
         """Change the password: every other session ends (tokens refused, sockets closed); the caller
         gets a fresh pair to carry on with."""
         user = await change_password(self.store, self.hasher, user, old_password, new_password)
-        self._notify_revoked(user["id"], None)
+        self._notify_revoked(user.id, None)
         return await self.tokens_for_user(user)
 
     async def deactivate_user(self, user_id: UserId) -> None:

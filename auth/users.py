@@ -1,5 +1,6 @@
 """Users: registration rules (Django's), login by password, and the claims-only TokenUser."""
 
+import dataclasses
 import re
 from typing import Any, Optional
 
@@ -7,7 +8,7 @@ from auth.lookalikes import skeleton
 from auth.password_rules import MAX_BYTES, password_errors
 from auth.passwords import PasswordHasher
 from store.database import Store, UsernameTaken
-from store.documents import UserId, utcnow
+from store.documents import PublicUser, User, UserId, utcnow
 
 USERNAME_MAX_LENGTH = 150
 USERNAME_PATTERN = re.compile(r"[\w.@+-]+\Z")
@@ -34,7 +35,7 @@ def username_errors(username: str) -> list[str]:
     return errors
 
 
-async def register_user(store: Store, hasher: PasswordHasher, username: str, password: str) -> dict:
+async def register_user(store: Store, hasher: PasswordHasher, username: str, password: str) -> User:
     """Validate and create a user; raises InvalidFields with every field's problems."""
     errors = {}
     if problems := username_errors(username):
@@ -54,7 +55,7 @@ async def register_user(store: Store, hasher: PasswordHasher, username: str, pas
         raise InvalidFields({"username": ["A user with that username already exists."]}) from None
 
 
-async def check_credentials(store: Store, hasher: PasswordHasher, username: str, password: str) -> Optional[dict]:
+async def check_credentials(store: Store, hasher: PasswordHasher, username: str, password: str) -> Optional[User]:
     """The user whose password this is, or None; as slow for unknown users as for known ones.
 
     A hash made with outdated Argon2 parameters is replaced by a fresh one on success.
@@ -62,45 +63,46 @@ async def check_credentials(store: Store, hasher: PasswordHasher, username: str,
     if len(password.encode("utf-8")) > MAX_BYTES:
         password = ""  # never hash unbounded input; such a password was never accepted
     user = await store.find_user_by_username(username)
-    if not await hasher.verify(user and user["password"], password) or not user:
+    if not await hasher.verify(user and user.password, password) or not user:
         return None
-    if hasher.needs_rehash(user["password"]):
+    if hasher.needs_rehash(user.password):
         new_hash = await hasher.hash(password)
-        await store.update_password_hash(user["id"], user["password"], new_hash)
-        user["password"] = new_hash
+        await store.update_password_hash(user.id, user.password, new_hash)
+        user = dataclasses.replace(user, password=new_hash)
     return user
 
 
-async def change_password(store: Store, hasher: PasswordHasher, user: dict, old_password: str,
-                          new_password: str) -> dict:
+async def change_password(store: Store, hasher: PasswordHasher, user: User, old_password: str,
+                          new_password: str) -> User:
     """Replace the user's password after checking the old one; raises InvalidFields as Django's form words it.
 
     The new hash and the next token generation are written in one update, so every token issued
     before stops working at the same moment the old password does.
     """
-    if not await hasher.verify(user["password"], old_password[:MAX_BYTES]):
+    if not await hasher.verify(user.password, old_password[:MAX_BYTES]):
         raise InvalidFields({"old_password": ["Your old password was entered incorrectly. Please enter it again."]})
-    if problems := password_errors(new_password, {"username": user["username"]}):
+    if problems := password_errors(new_password, {"username": user.username}):
         raise InvalidFields({"new_password": problems})
     new_hash = await hasher.hash(new_password)
-    if not await store.change_password(user["id"], user["password"], new_hash):
+    if not await store.change_password(user.id, user.password, new_hash):
         raise InvalidFields({"old_password": ["Your old password was entered incorrectly. Please enter it again."]})
-    return await store.find_user(user["id"])
+    return await store.find_user(user.id)
 
 
-async def record_login(store: Store, user: dict) -> None:
-    user["last_login"] = utcnow()
-    await store.update_user(user["id"], last_login=user["last_login"])
+async def record_login(store: Store, user: User) -> User:
+    user = dataclasses.replace(user, last_login=utcnow())
+    await store.update_user(user.id, last_login=user.last_login)
+    return user
 
 
-def public_user(user: dict) -> dict:
-    """What `/api/me/` shows of a user."""
+def public_user(user: PublicUser) -> dict:
+    """What `/api/me/` and the leaderboard show of a user."""
     return {
-        "id": user["id"],
-        "username": user["username"],
-        "score": user["score"],
-        "date_joined": isoformat(user["date_joined"]),
-        "last_login": isoformat(user.get("last_login")),
+        "id": user.id,
+        "username": user.username,
+        "score": user.score,
+        "date_joined": isoformat(user.date_joined),
+        "last_login": isoformat(user.last_login),
     }
 
 
@@ -118,9 +120,3 @@ class TokenUser:
         self.token = token
         self.id = user_id
         self.username = token.get("username", "")
-
-    def __getitem__(self, key: str) -> Any:
-        return {"id": self.id, "username": self.username}[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return getattr(self, key, default)

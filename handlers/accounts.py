@@ -15,7 +15,7 @@ class RegisterHandler(APIHandler):
             user = await register_user(self.arena.store, self.arena.hasher, username, password)
         except InvalidFields as exc:
             raise FieldErrors(exc.errors) from None
-        self.write_json({"id": user["id"], "username": user["username"]}, status=201)
+        self.write_json({"id": user.id, "username": user.username}, status=201)
 
 
 class HealthHandler(APIHandler):

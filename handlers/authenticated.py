@@ -10,6 +10,7 @@ from auth.errors import AuthenticationFailed, AuthFailure
 from edge.auth_failures import refusal
 from handlers.base import APIError, APIHandler, unauthorized
 from settings import JWTSettings
+from store.documents import User
 
 NOT_PROVIDED = {"detail": "Authentication credentials were not provided."}
 
@@ -36,10 +37,10 @@ class AuthenticatedHandler(APIHandler):
             if result is not None:
                 self.current_user, self.auth_token = result
 
-    async def user_document(self) -> dict:
+    async def stored_user(self) -> User:
         """The caller's stored user; in stateless mode `current_user` holds claims only, so it is read."""
         user = self.current_user
-        if isinstance(user, dict):
+        if isinstance(user, User):
             return user
         stored = await self.arena.store.find_user(user.id)
         if stored is None:

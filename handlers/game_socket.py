@@ -114,11 +114,11 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         if self._closed:
             return
         try:
-            self.arena.throttles.socket_user.hit(f"user:{user['id']}")
+            self.arena.throttles.socket_user.hit(f"user:{user.id}")
         except Throttled:
             self.close(protocol.CLOSE_RATE_LIMITED, "too_many_connections")
             return
-        self.user_id, self.username, self.score = user["id"], user["username"], user["score"]
+        self.user_id, self.username, self.score = user.id, user.username, user.score
         self.token_family, self.access_token = token.get(FAMILY_CLAIM), raw
         self._follow_expiry(token)
         await self.arena.join(self)
@@ -134,7 +134,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     async def _refresh(self, raw: Any) -> None:
         try:
             user, token = await self._check(raw)
-            if user["id"] != self.user_id:
+            if user.id != self.user_id:
                 raise TokenError("Token is for another user")
         except AuthFailure as exc:
             self.send(error_frame(refusal(exc).close_reason, exc.detail))

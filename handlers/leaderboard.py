@@ -25,7 +25,7 @@ class MyGamesHandler(AuthenticatedHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        user_id = self.current_user["id"]
+        user_id = self.current_user.id
         games = await self.arena.store.recent_games(user_id, self.integer_query("limit", 20, 1, MAX_LIMIT))
         self.write_json({"results": [{
             "id": game.id,

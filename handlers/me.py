@@ -14,7 +14,7 @@ class MeHandler(AuthenticatedHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        self.write_json(public_user(await self.user_document()))
+        self.write_json(public_user(await self.stored_user()))
 
 
 class MyGameHandler(AuthenticatedHandler):
@@ -23,7 +23,7 @@ class MyGameHandler(AuthenticatedHandler):
 
     @tornado.web.authenticated
     async def get(self):
-        self.write_json({"game": self.arena.game.running_game(self.current_user["id"])})
+        self.write_json({"game": self.arena.game.running_game(self.current_user.id)})
 
 
 class PasswordChangeHandler(AuthenticatedHandler):
@@ -37,7 +37,7 @@ class PasswordChangeHandler(AuthenticatedHandler):
     async def post(self):
         old_password, new_password = read_fields(self.body_data(), "old_password", "new_password")
         try:
-            tokens = await self.arena.tokens.change_password(await self.user_document(), old_password, new_password)
+            tokens = await self.arena.tokens.change_password(await self.stored_user(), old_password, new_password)
         except InvalidFields as exc:
             raise FieldErrors(exc.errors) from None
         self.write_json({"detail": PASSWORD_SAVED, **tokens})

@@ -10,7 +10,7 @@ from typing import Any
 import tornado.web
 from tornado.httputil import HTTPMessageDelegate, HTTPServerRequest
 
-from auth.imports import import_string
+from auth.extensions import import_named
 from handlers.accounts import HealthHandler, LiveHandler, ReadyHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
@@ -19,48 +19,63 @@ from handlers.metrics import MetricsHandler
 from handlers.openapi import SchemaHandler
 from handlers.static import StaticHandler
 from handlers.stats import StatsHandler
-from handlers.tokens import RevokeAllHandler
+from handlers.tokens import (RevokeAllHandler, TokenBlacklistHandler, TokenObtainPairHandler,
+                             TokenObtainSlidingHandler, TokenRefreshHandler, TokenRefreshSlidingHandler,
+                             TokenVerifyHandler)
+from settings import SettingsError
 from arena import Arena
 
 STATIC_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "static")
 
-# SimpleJWT's paths, served by the handler class its *_SERIALIZER setting names.
-TOKEN_PATHS = {
-    r"/api/token/": "TOKEN_OBTAIN_SERIALIZER",
-    r"/api/token/refresh/": "TOKEN_REFRESH_SERIALIZER",
-    r"/api/token/verify/": "TOKEN_VERIFY_SERIALIZER",
-    r"/api/token/blacklist/": "TOKEN_BLACKLIST_SERIALIZER",
-    r"/api/token/sliding/": "SLIDING_TOKEN_OBTAIN_SERIALIZER",
-    r"/api/token/sliding/refresh/": "SLIDING_TOKEN_REFRESH_SERIALIZER",
+# Every path the server answers besides `/` and static files, and the class serving it.
+PATHS = {
+    "/api/token/": TokenObtainPairHandler,
+    "/api/token/refresh/": TokenRefreshHandler,
+    "/api/token/verify/": TokenVerifyHandler,
+    "/api/token/blacklist/": TokenBlacklistHandler,
+    "/api/token/sliding/": TokenObtainSlidingHandler,
+    "/api/token/sliding/refresh/": TokenRefreshSlidingHandler,
+    "/api/token/revoke-all/": RevokeAllHandler,
+    "/api/register/": RegisterHandler,
+    "/api/health/": HealthHandler,
+    "/api/health/live": LiveHandler,
+    "/api/health/ready": ReadyHandler,
+    "/api/stats/": StatsHandler,
+    "/api/schema/": SchemaHandler,
+    "/api/me/": MeHandler,
+    "/api/password/change/": PasswordChangeHandler,
+    "/api/me/games/": MyGamesHandler,
+    "/api/me/game/": MyGameHandler,
+    "/api/leaderboard/": LeaderboardHandler,
+    "/wss/multiplayer/": GameSocketHandler,
+    "/metrics": MetricsHandler,  # on its own port instead with ARENA_METRICS_PORT
 }
-
-
-# Every path that serves the arena's services, besides SimpleJWT's token paths above.
-ARENA_PATHS = {
-    r"/api/register/": RegisterHandler,
-    r"/api/health/": HealthHandler,
-    r"/api/health/live": LiveHandler,
-    r"/api/health/ready": ReadyHandler,
-    r"/api/stats/": StatsHandler,
-    r"/api/schema/": SchemaHandler,
-    r"/api/token/revoke-all/": RevokeAllHandler,
-    r"/api/me/": MeHandler,
-    r"/api/password/change/": PasswordChangeHandler,
-    r"/api/me/games/": MyGamesHandler,
-    r"/api/me/game/": MyGameHandler,
-    r"/api/leaderboard/": LeaderboardHandler,
-    r"/wss/multiplayer/": GameSocketHandler,
+METRICS_PATH = "/metrics"
+# SimpleJWT's settings that pick the class serving a token path: a subclass of the one above (say, one
+# that adds claims), named by import path as in SIMPLE_JWT.
+SERIALIZER_SETTINGS = {
+    "/api/token/": "TOKEN_OBTAIN_SERIALIZER",
+    "/api/token/refresh/": "TOKEN_REFRESH_SERIALIZER",
+    "/api/token/verify/": "TOKEN_VERIFY_SERIALIZER",
+    "/api/token/blacklist/": "TOKEN_BLACKLIST_SERIALIZER",
+    "/api/token/sliding/": "SLIDING_TOKEN_OBTAIN_SERIALIZER",
+    "/api/token/sliding/refresh/": "SLIDING_TOKEN_REFRESH_SERIALIZER",
 }
-
-
-METRICS_PATH = r"/metrics"
 
 
 def paths(arena: Arena) -> dict[str, type]:
-    """Every exact path and the handler class serving it (the token paths' classes from their settings)."""
-    token_handlers = {path: import_string(getattr(arena.settings.jwt, setting)) for path, setting in TOKEN_PATHS.items()}
-    metrics = {} if arena.settings.METRICS_PORT else {METRICS_PATH: MetricsHandler}
-    return {**token_handlers, **ARENA_PATHS, **metrics}
+    """The path table as this server runs it: the *_SERIALIZER settings' classes imported (once, at
+    start; SettingsError names a setting that does not import or does not name a subclass), and
+    `/metrics` left out when it has a port of its own."""
+    table = dict(PATHS)
+    for path, setting in SERIALIZER_SETTINGS.items():
+        chosen = import_named(f"JWT_{setting}", getattr(arena.settings.jwt, setting))
+        if not (isinstance(chosen, type) and issubclass(chosen, PATHS[path])):
+            raise SettingsError(f"JWT_{setting}: {chosen!r} is not a subclass of {PATHS[path].__qualname__}")
+        table[path] = chosen
+    if arena.settings.METRICS_PORT:
+        del table[METRICS_PATH]
+    return table
 
 
 class ArenaApplication(tornado.web.Application):

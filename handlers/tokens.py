@@ -152,5 +152,5 @@ class RevokeAllHandler(AuthenticatedHandler):
 
     @tornado.web.authenticated
     async def post(self):
-        await self.arena.tokens.revoke_user_tokens(self.current_user["id"])
+        await self.arena.tokens.revoke_user_tokens(self.current_user.id)
         self.write_json({})

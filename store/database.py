@@ -18,7 +18,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from deadlines import Deadlines
 from metrics import Metrics
-from store.documents import GameResult, UserId, utcnow
+from store.documents import GameResult, PublicUser, User, UserId, utcnow
 
 INITIAL_SCORE = 1500
 LEADERBOARD_SIZE = 100  # the most any request may ask for
@@ -33,7 +33,8 @@ class TokenStanding:
 
     blacklist_reason: Optional[str]
     family: Optional[dict]  # `current` and `revoked`
-    user: Optional[dict]
+    user: Optional[User]
+    generation: Optional[int]  # the user's token generation; None when there is no such user
 
 
 class StoreUnavailable(RuntimeError):
@@ -116,7 +117,7 @@ class Store:
         self.driver = driver  # "motor", "pymongo" or "embedded"
         self.timeout = timeout
         self.deadlines = Deadlines(min(DEADLINE_RESOLUTION, timeout / 10))
-        self._leaderboard: Optional[list[dict]] = None
+        self._leaderboard: Optional[list[PublicUser]] = None
         self._leaderboard_read_at = 0.0
         db = client[db_name]
         self.db = db
@@ -163,7 +164,7 @@ class Store:
         return counter["value"]
 
     @bounded
-    async def create_user(self, username: str, password_hash: str, **fields: Any) -> dict:
+    async def create_user(self, username: str, password_hash: str, **fields: Any) -> User:
         """Insert a new user; raises UsernameTaken. The document is complete or absent."""
         key = username_key(username)
         if await self.users.find_one({"username_key": key}, {"_id": 1}):
@@ -183,11 +184,12 @@ class Store:
             await self.users.insert_one(user)
         except DuplicateKeyError:
             raise UsernameTaken(username) from None
-        return user
+        return User.from_document(user)
 
     @bounded
-    async def find_user_by_username(self, username: str) -> Optional[dict]:
-        return await self.users.find_one({"username_key": username_key(username)})
+    async def find_user_by_username(self, username: str) -> Optional[User]:
+        document = await self.users.find_one({"username_key": username_key(username)})
+        return None if document is None else User.from_document(document)
 
     @bounded
     async def username_skeleton_taken(self, skeleton: str) -> bool:
@@ -195,7 +197,13 @@ class Store:
         return await self.users.find_one({"username_skeleton": skeleton}, {"_id": 1}) is not None
 
     @bounded
-    async def find_user(self, user_id: UserId) -> Optional[dict]:
+    async def find_user(self, user_id: UserId) -> Optional[User]:
+        document = await self.users.find_one({"id": user_id})
+        return None if document is None else User.from_document(document)
+
+    @bounded
+    async def user_record(self, user_id: UserId) -> Optional[dict]:
+        """The user's stored document as it is, every field (the Django importer compares them by name)."""
         return await self.users.find_one({"id": user_id})
 
     @bounded
@@ -216,12 +224,12 @@ class Store:
         return result.matched_count == 1
 
     @bounded
-    async def leaderboard(self, limit: int) -> list[dict]:
+    async def leaderboard(self, limit: int) -> list[PublicUser]:
         """The top `limit` (at most LEADERBOARD_SIZE) active users, from the score index, read at most
         once per LEADERBOARD_SECONDS and after every game this process records."""
         if self._leaderboard is None or time.monotonic() - self._leaderboard_read_at > LEADERBOARD_SECONDS:
             cursor = self.users.find({"is_active": True}, PUBLIC_USER_FIELDS)
-            self._leaderboard = [user async for user in
+            self._leaderboard = [PublicUser.from_document(user) async for user in
                                  cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(LEADERBOARD_SIZE)]
             self._leaderboard_read_at = time.monotonic()
         return self._leaderboard[:limit]
@@ -282,13 +290,18 @@ class Store:
 
     @bounded
     async def token_standing(self, jti: Optional[str], family: Optional[str], user_id: Optional[UserId] = None,
-                             user_fields: Optional[dict] = None) -> "TokenStanding":
+                             whole_user: bool = True) -> "TokenStanding":
         """What every token check reads, in one query: why the jti is blacklisted, its family's record
-        (`current`, `revoked`) and, given `user_id`, the user (only `user_fields`, when given)."""
+        (`current`, `revoked`) and, given `user_id`, the user (or, not `whole_user`, their token generation)."""
         blacklisted = jti and await self.blacklisted_tokens.find_one({"_id": jti}, {"reason": 1})
         record = await self.token_families.find_one({"_id": family}, {"current": 1, "revoked": 1}) if family else None
-        user = await self.users.find_one({"id": user_id}, user_fields) if user_id is not None else None
-        return TokenStanding(blacklisted["reason"] if blacklisted else None, record, user)
+        user = generation = None
+        if user_id is not None:
+            found = await self.users.find_one({"id": user_id}, None if whole_user else {"token_generation": 1})
+            if found is not None:
+                user = User.from_document(found) if whole_user else None
+                generation = found.get("token_generation", 0)
+        return TokenStanding(blacklisted["reason"] if blacklisted else None, record, user, generation)
 
     @bounded
     async def start_family(self, family: str, user_id: UserId, jti: str, expires_at: datetime) -> None:

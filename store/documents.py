@@ -1,4 +1,4 @@
-"""Stored shapes that cross packages: the user id type and a finished game's result."""
+"""Stored shapes that cross packages: users, the user id type, and a finished game's result."""
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -9,6 +9,38 @@ UserId = int  # Django-style integer ids; tokens carry them as strings (auth.tok
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class PublicUser:
+    """What anyone may see of a user (`/api/me/`, the leaderboard)."""
+
+    id: UserId
+    username: str
+    score: int
+    date_joined: datetime
+    last_login: Optional[datetime]
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "PublicUser":
+        return cls(document["id"], document["username"], document["score"], document["date_joined"],
+                   document.get("last_login"))
+
+
+@dataclass(frozen=True)
+class User(PublicUser):
+    """A stored account, as the server reads it (the `users` collection's documents hold a few more
+    fields: the username's unique and look-alike keys, and what an import from Django kept)."""
+
+    password: str  # the hash: Argon2id, or an imported Django hash until the first login here
+    is_active: bool = True
+    token_generation: int = 0  # every token of an older generation is revoked (revoke-all, a new password)
+
+    @classmethod
+    def from_document(cls, document: Mapping[str, Any]) -> "User":
+        return cls(document["id"], document["username"], document["score"], document["date_joined"],
+                   document.get("last_login"), document["password"], document.get("is_active", False),
+                   document.get("token_generation", 0))
 
 
 @dataclass(frozen=True)

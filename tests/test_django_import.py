@@ -57,9 +57,9 @@ def login(api, site: dict, username: str, password: str = ""):
 async def test_each_django_hash_format_logs_in_and_is_replaced_by_ours(api, store, django_site, kind):
     await import_dump(store, django_site["json"])
     username = f"{kind}_user"
-    assert (await store.find_user(django_site["ids"][username]))["password"].startswith(kind + "$")
+    assert (await store.user_record(django_site["ids"][username]))["password"].startswith(kind + "$")
     assert (await login(api, django_site, username)).status == 200
-    assert (await store.find_user(django_site["ids"][username]))["password"].startswith("$argon2id$")
+    assert (await store.user_record(django_site["ids"][username]))["password"].startswith("$argon2id$")
     assert (await login(api, django_site, username)).status == 200
     wrong = await login(api, django_site, username, "not the password")
     assert (wrong.status, wrong.json) == (401, NO_ACCOUNT)
@@ -72,7 +72,7 @@ async def test_weak_hashes_log_in_only_when_the_operator_allows_them(api, store,
     for username in WEAK_USERS:
         answer = await login(api, django_site, username)
         assert (username, answer.status) == (username, 200 if allowed else 401)
-        stored = (await store.find_user(django_site["ids"][username]))["password"]
+        stored = (await store.user_record(django_site["ids"][username]))["password"]
         assert stored.startswith("$argon2id$") == allowed
 
 
@@ -91,7 +91,7 @@ async def test_ids_scores_and_photos_carry_over_and_new_ids_come_after(api, stor
         tokens = (await login(api, django_site, username)).json
         me = (await api.get("/api/me/", token=tokens["access"])).json
         assert (me["id"], me["username"], me["score"]) == (django_site["ids"][username], username, score)
-    stored = await store.find_user(django_site["ids"]["argon2_user"])
+    stored = await store.user_record(django_site["ids"]["argon2_user"])
     assert (stored["photo"], stored["email"]) == ("https://cdn.example/a.png", "3@example.com")
     registered = await api.post("/api/register/", {"username": "newcomer", "password": "correct horse"})
     assert registered.json["id"] == 501
@@ -139,7 +139,7 @@ async def test_a_second_run_changes_nothing_and_changes_made_here_win(api, store
             record["fields"]["score"] = 1800
     newer.write_text(json.dumps(records), encoding="utf-8")
     await import_dump(store, str(newer))
-    user = await store.find_user(3)
+    user = await store.user_record(3)
     assert (user["email"], user["score"], user["password"][:10]) == ("new@example.com", 1600, "$argon2id$")
 
 
@@ -174,7 +174,7 @@ async def test_bad_records_are_reported_with_their_pk_and_skipped(store, tmp_pat
                  "auth.user: 1 created, 4 skipped", "contenttypes.contenttype: 1 skipped"):
         assert line in output
     assert [user["id"] async for user in store.users.find({})] == [7]
-    assert (await store.find_user(7))["score"] == 1500
+    assert (await store.user_record(7))["score"] == 1500
 
 
 def test_dumps_are_streamed_not_loaded():
@@ -240,7 +240,7 @@ def test_the_command_imports_into_mongodb_and_refuses_the_embedded_store(django_
 @pytest.mark.gen_test(timeout=30)
 async def test_with_check_revoke_token_simplejwts_password_fingerprint_is_accepted(api, store, django_site):
     await import_dump(store, django_site["json"])
-    stored_hash = (await store.find_user(1))["password"]
+    stored_hash = (await store.user_record(1))["password"]
     claims = {**pyjwt.decode(django_site["tokens"]["string_refresh"], options={"verify_signature": False}),
               "hash_password": hashlib.md5(stored_hash.encode()).hexdigest()}  # SimpleJWT's get_md5_hash_password
     refresh = pyjwt.encode(claims, TEST_ENV["SECRET_KEY"], algorithm="HS256")

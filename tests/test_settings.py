@@ -5,7 +5,12 @@ from datetime import timedelta
 
 import pytest
 
+from arena import Arena
+from handlers import routes
+from handlers.tokens import TokenObtainPairHandler, TokenRefreshHandler
 from settings import SettingsError, load_settings
+from store.database import Store
+from store.embedded import EmbeddedClient
 
 SIMPLE_JWT_KEYS = {
     "ACCESS_TOKEN_LIFETIME", "REFRESH_TOKEN_LIFETIME", "ROTATE_REFRESH_TOKENS", "BLACKLIST_AFTER_ROTATION",
@@ -66,6 +71,9 @@ def test_missing_secret_key_generates_a_random_one_per_run():
     ({"JWT_ROTATE_REFRESH_TOKENS": "maybe"}, "JWT_ROTATE_REFRESH_TOKENS"),
     ({"ARENA_PORT": "eighty"}, "ARENA_PORT"),
     ({"GAME_TICK_RATE": "0"}, "GAME_TICK_RATE"),
+    ({"JWT_USER_ID_FIELD": "email"}, "JWT_USER_ID_FIELD"),
+    ({"ARENA_PASSWORD_BUSY_SHARE": "0"}, "ARENA_PASSWORD_BUSY_SHARE"),
+    ({"ARENA_EVENT_LOOP": "trio"}, "ARENA_EVENT_LOOP"),
 ])
 def test_bad_settings_are_refused_naming_the_setting(env, named):
     with pytest.raises(SettingsError, match=named):
@@ -107,3 +115,29 @@ def test_cluster_mode_names_each_process_by_default():
     settings = load_settings({**CLUSTER, "ARENA_PORT": "8002"})
     assert (settings.INSTANCE, settings.PUBLIC_URL) == ("127.0.0.1:8002", "ws://127.0.0.1:8002/wss/multiplayer/")
     assert load_settings({}).INSTANCE == ""  # single process: no cluster names
+
+
+class AddedClaimsHandler(TokenObtainPairHandler):
+    """What a Django user's custom TOKEN_OBTAIN_SERIALIZER becomes here: a subclass of the default."""
+
+
+@pytest.mark.parametrize("setting, value", [
+    ("TOKEN_OBTAIN_SERIALIZER", "handlers.tokens.NoSuchHandler"),
+    ("TOKEN_OBTAIN_SERIALIZER", "handlers.tokens.TokenRefreshHandler"),  # serves another path
+    ("USER_AUTHENTICATION_RULE", "auth.service.no_such_rule"),
+    ("AUTH_TOKEN_CLASSES", ("auth.tokens.AccessToken", "no.such.Token")),
+])
+def test_code_named_by_import_path_is_resolved_once_at_start_or_refused(setting, value):
+    settings = load_settings({"SECRET_KEY": "k" * 40}, jwt={setting: value}, PASSWORD_TIME_COST=1,
+                             PASSWORD_MEMORY_COST=1024)
+    with pytest.raises(SettingsError, match=f"^JWT_{setting}: "):
+        arena = Arena(settings, Store(EmbeddedClient(), "arena", "embedded", "embedded", 1.0))
+        routes.paths(arena)
+
+
+def test_a_serializer_setting_naming_a_subclass_serves_its_path():
+    settings = load_settings({"SECRET_KEY": "k" * 40},
+                             jwt={"TOKEN_OBTAIN_SERIALIZER": "tests.test_settings.AddedClaimsHandler"})
+    arena = Arena(settings, Store(EmbeddedClient(), "arena", "embedded", "embedded", 1.0))
+    table = routes.paths(arena)
+    assert table["/api/token/"] is AddedClaimsHandler and table["/api/token/refresh/"] is TokenRefreshHandler

@@ -17,9 +17,9 @@ ROTATE = {"ROTATE_REFRESH_TOKENS": True}
 ROTATE_AND_BLACKLIST = {"ROTATE_REFRESH_TOKENS": True, "BLACKLIST_AFTER_ROTATION": True}
 
 
-def team_claims(user: dict) -> dict:
+def team_claims(user) -> dict:
     """A TOKEN_CLAIMS_HOOK: what every token of this user carries besides the standard claims."""
-    return {"team": "blue", "name": user["username"]}
+    return {"team": "blue", "name": user.username}
 
 
 @pytest.mark.parametrize("jwt_overrides", [ROTATE])
@@ -129,7 +129,7 @@ async def test_claims_hook_adds_claims_to_every_token(api, arena, store, jwt_ove
     tokens = await api.login()
     for token in tokens.values():
         assert claims(token)["team"] == "blue" and claims(token)["name"] == "alice"
-    user = await store.users.find_one({"username": "alice"})
+    user = await store.find_user_by_username("alice")
     issued = await arena.tokens.tokens_for_user(user, provider="github")
     assert claims(issued["access"])["provider"] == "github"
     assert (await api.get("/api/me/", token=issued["access"])).status == 200
