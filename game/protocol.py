@@ -35,7 +35,10 @@ SHOOT_FIREBALL = "shoot_fireball"
 BLINK = "blink"
 MESSAGE = "message"
 LEAVE = "leave"  # a player who is out leaves the room at once (their score change is final) and queues again
-GAME_INTENTS = (MOVE_TO, SHOOT_FIREBALL, BLINK, MESSAGE, LEAVE)
+
+# The rows of a `state` frame, field by field (docs/protocol.md; static/js/arena-client.js names them too).
+PLAYER_ROW = ("id", "x", "y", "radius", "alive", "fireball_cooldown", "blink_cooldown", "connected", "hits")
+FIREBALL_ROW = ("id", "x", "y", "owner")
 
 # Server → client events.
 WELCOME = "welcome"
@@ -68,16 +71,17 @@ def error_frame(code: str, detail: str) -> bytes:
     return encode({"event": ERROR, "code": code, "detail": detail})
 
 
-def parse_intent(event: str, message: dict) -> dict:
-    """A game intention's fields, checked; raises ValueError saying what is wrong."""
-    if event == LEAVE:
-        return {}
-    if event == MESSAGE:
-        text = message.get("text")
-        if not isinstance(text, str):
-            raise ValueError("message needs a string text")
-        return {"text": _printable(text)}
-    return {"tx": _coordinate(event, message.get("tx")), "ty": _coordinate(event, message.get("ty"))}
+def read_target(frame: dict) -> dict:
+    """`tx`, `ty` of a move, fireball or blink: finite numbers. Raises ValueError saying what is wrong."""
+    return {"tx": _coordinate(frame["event"], frame.get("tx")), "ty": _coordinate(frame["event"], frame.get("ty"))}
+
+
+def read_text(frame: dict) -> dict:
+    """A chat message's `text`, without control or bidirectional characters."""
+    text = frame.get("text")
+    if not isinstance(text, str):
+        raise ValueError("message needs a string text")
+    return {"text": _printable(text)}
 
 
 # Bidirectional embeddings, overrides and isolates: they reorder what other players see.

@@ -4,7 +4,7 @@ import random
 import time
 from typing import Any, Callable, Optional, Protocol
 
-from game import bots, protocol
+from game import bots, intents, protocol
 from game.protocol import encode, error_frame
 from game.rules import Match, Refused
 from settings import GameSettings
@@ -86,30 +86,20 @@ class Room:
     def enqueue(self, player_id: int, event: str, payload: dict) -> None:
         self.inputs.append((player_id, event, payload))
 
-    def _apply(self, player_id: int, event: str, payload: dict) -> None:
-        match = self.match
-        if event == protocol.MESSAGE:
-            self.broadcast(encode(match.chat(player_id, payload["text"])))
-        elif event == protocol.MOVE_TO:
-            match.move_to(player_id, payload["tx"], payload["ty"])
-        elif event == protocol.SHOOT_FIREBALL:
-            ball = match.shoot_fireball(player_id, payload["tx"], payload["ty"])
-            self.broadcast(encode({"event": protocol.SHOOT_FIREBALL, "player": player_id, "fireball": ball.id,
-                                   "tx": payload["tx"], "ty": payload["ty"]}))
-        elif event == protocol.BLINK:
-            match.blink(player_id, payload["tx"], payload["ty"])
-
     def step(self, dt: float, tick: int) -> None:
         """Apply the queued intentions, let bots think, advance the match by `dt`, report events."""
         self.tick = tick
         inputs, self.inputs = self.inputs, []
-        for player_id, event, payload in inputs:
+        for player_id, name, payload in inputs:
             try:
-                self._apply(player_id, event, payload)
+                event = intents.act(self.match, player_id, name, payload)
             except Refused as refused:
                 session = self.sessions.get(player_id)
                 if session is not None:
                     session.send(error_frame(refused.code, refused.detail))
+                continue
+            if event is not None:
+                self.broadcast(encode(event))
         match = self.match
         for bot_id in self.bots:
             bot = match.players[bot_id]

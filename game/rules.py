@@ -113,11 +113,15 @@ class Match:
         player = self._actor(player_id)
         player.target = self._clamp(tx, ty)
 
+    def _refuse_until(self, ready_at: float, ability: str) -> None:
+        """The cooldown gate: an ability used before `ready_at` is refused, saying how long is left."""
+        if self.time + TIME_EPSILON < ready_at:
+            raise Refused(protocol.COOLDOWN, f"{ability} ready in {ready_at - self.time:.2f} s")
+
     def shoot_fireball(self, player_id: int, tx: float, ty: float) -> Fireball:
         player = self._actor(player_id)
         s = self.settings
-        if self.time + TIME_EPSILON < player.fireball_ready_at:
-            raise Refused(protocol.COOLDOWN, f"fireball ready in {player.fireball_ready_at - self.time:.2f} s")
+        self._refuse_until(player.fireball_ready_at, "fireball")
         angle = math.atan2(ty - player.y, tx - player.x)
         self._next_fireball += 1
         fireball = Fireball(self._next_fireball, player_id, player.x, player.y, math.cos(angle), math.sin(angle),
@@ -129,8 +133,7 @@ class Match:
     def blink(self, player_id: int, tx: float, ty: float) -> None:
         player = self._actor(player_id)
         s = self.settings
-        if self.time + TIME_EPSILON < player.blink_ready_at:
-            raise Refused(protocol.COOLDOWN, f"blink ready in {player.blink_ready_at - self.time:.2f} s")
+        self._refuse_until(player.blink_ready_at, "blink")
         distance = min(math.hypot(tx - player.x, ty - player.y), s.BLINK_RANGE)
         angle = math.atan2(ty - player.y, tx - player.x)
         player.x, player.y = self._clamp(player.x + distance * math.cos(angle), player.y + distance * math.sin(angle))
@@ -256,7 +259,7 @@ class Match:
     # What clients see
 
     def player_row(self, player: Player) -> list[Any]:
-        """`[id, x, y, radius, alive, fireball_cooldown, blink_cooldown, connected, hits]`, documented in docs/protocol.md."""
+        """The player as a `state` row: the fields of protocol.PLAYER_ROW, in its order."""
         return [player.id, round(player.x, 4), round(player.y, 4), round(player.radius, 4), int(player.alive),
                 round(max(0.0, player.fireball_ready_at - self.time), 2),
                 round(max(0.0, player.blink_ready_at - self.time), 2), int(player.connected), player.hits]
@@ -266,7 +269,7 @@ class Match:
             "event": protocol.STATE,
             "tick": tick,
             "players": [self.player_row(player) for player in self.players.values()],
-            "fireballs": [[ball.id, round(ball.x, 4), round(ball.y, 4), ball.owner] for ball in self.fireballs],
+            "fireballs": [[ball.id, round(ball.x, 4), round(ball.y, 4), ball.owner] for ball in self.fireballs],  # FIREBALL_ROW
         }
 
     def score_changes(self) -> dict[int, int]:

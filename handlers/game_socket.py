@@ -25,7 +25,8 @@ from deadlines import Deadline
 from auth.errors import AuthFailure, ExpiredTokenError, TokenError
 from auth.tokens import FAMILY_CLAIM, Token
 from game import protocol
-from game.protocol import error_frame, parse_intent
+from game.intents import INTENTS
+from game.protocol import error_frame
 from edge.auth_failures import refusal
 from handlers.base import client_address
 from edge.frames import FrameWriter
@@ -188,13 +189,13 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             return
         if event == protocol.REFRESH_TOKEN:
             await self._refresh(frame.get("token"))
-        elif event in protocol.GAME_INTENTS:
+        elif event in INTENTS:
             try:
-                intent = parse_intent(event, frame)
+                payload = INTENTS[event].read(frame)
             except ValueError as exc:
                 self.send(error_frame(protocol.BAD_MESSAGE, str(exc)))
                 return
-            self.arena.game.handle(self, event, intent)
+            self.arena.game.handle(self, event, payload)
         else:
             self.send(error_frame(protocol.BAD_MESSAGE, f"unknown event {event!r}"))
 

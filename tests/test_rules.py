@@ -5,6 +5,9 @@ import random
 
 import pytest
 
+from game import intents
+from game.intents import INTENTS
+from game.protocol import FIREBALL_ROW, PLAYER_ROW
 from game.rules import Match, Refused
 from settings import GameSettings
 
@@ -221,3 +224,34 @@ def test_the_game_ends_as_soon_as_no_human_is_alive():
     events = run(match, 2.0)
     assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 1, "place": 3}]
     assert match.over and match.winner is None  # two bots alive: nobody watches them fight it out
+
+
+def test_a_state_row_holds_the_fields_the_protocol_names_in_their_order():
+    match = make_match((0.5, 0.5), (1.2, 0.5))
+    match.shoot_fireball(1, 1.2, 0.5)
+    run(match, 0.5)
+    player, ball = match.players[2], match.fireballs[0]
+    row = dict(zip(PLAYER_ROW, match.player_row(player)))
+    assert row == {"id": 2, "x": round(player.x, 4), "y": round(player.y, 4), "radius": round(player.radius, 4),
+                   "alive": 1, "fireball_cooldown": 0.0, "blink_cooldown": 0.0, "connected": 1, "hits": player.hits}
+    assert len(match.player_row(player)) == len(PLAYER_ROW)
+    fireballs = match.snapshot(0)["fireballs"]
+    assert [dict(zip(FIREBALL_ROW, row)) for row in fireballs] == [
+        {"id": ball.id, "x": round(ball.x, 4), "y": round(ball.y, 4), "owner": 1}]
+    assert dict(zip(PLAYER_ROW, match.player_row(match.players[1])))["fireball_cooldown"] == pytest.approx(2.5, abs=0.02)
+
+
+def test_every_intent_reads_its_frame_and_acts_through_one_table():
+    match = make_match((0.5, 0.5), (1.2, 0.5))
+    frames = [{"event": "move_to", "tx": 0.6, "ty": 0.6}, {"event": "shoot_fireball", "tx": 1.2, "ty": 0.5},
+              {"event": "blink", "tx": 0.1, "ty": 0.1}, {"event": "message", "text": "gg\u202e"}]
+    events = [intents.act(match, 1, frame["event"], INTENTS[frame["event"]].read(frame)) for frame in frames]
+    assert events[0] is None and events[2] is None
+    assert events[1] == {"event": "shoot_fireball", "player": 1, "fireball": 1, "tx": 1.2, "ty": 0.5}
+    assert events[3] == {"event": "message", "from": 1, "username": "p1", "text": "gg"}
+    assert (match.players[1].x, match.players[1].y) == (pytest.approx(0.1), pytest.approx(0.1))
+    with pytest.raises(Refused) as refused:
+        intents.act(match, 1, "blink", {"tx": 0.5, "ty": 0.5})
+    assert refused.value.code == "cooldown" and refused.value.detail.startswith("blink ready in ")
+    with pytest.raises(ValueError, match="finite numbers"):
+        INTENTS["move_to"].read({"event": "move_to", "tx": float("nan"), "ty": 0})

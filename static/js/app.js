@@ -1,6 +1,6 @@
 // The page: views, the lobby, and the game's events. Built on arena-client.js like any other client.
 
-import { ApiError, ArenaClient, CLOSE } from "./arena-client.js";
+import { ApiError, ArenaClient, CLOSE, PLAYER } from "./arena-client.js";
 import { Controls } from "./controls.js";
 import { bindForm, clearForm, notice } from "./forms.js";
 import { Renderer } from "./render.js";
@@ -250,11 +250,13 @@ function drawLoop(now) {
     renderer.draw(now);
     const mine = renderer.latest(renderer.me);
     if (mine) {
-      for (const [id, seconds] of [["#skill-fireball", mine[5]], ["#skill-blink", mine[6]]]) {
+      const alive = mine[PLAYER.ALIVE];
+      const skills = [["#skill-fireball", mine[PLAYER.FIREBALL_COOLDOWN]], ["#skill-blink", mine[PLAYER.BLINK_COOLDOWN]]];
+      for (const [id, seconds] of skills) {
         const button = $(id);
-        button.querySelector(".cooldown").textContent = !mine[4] ? "· out" : seconds > 0 ? `${seconds.toFixed(1)} s` : "";
-        button.classList.toggle("waiting", !mine[4] || seconds > 0);
-        button.disabled = !mine[4];
+        button.querySelector(".cooldown").textContent = !alive ? "· out" : seconds > 0 ? `${seconds.toFixed(1)} s` : "";
+        button.classList.toggle("waiting", !alive || seconds > 0);
+        button.disabled = !alive;
       }
     }
   }

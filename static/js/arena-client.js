@@ -3,6 +3,11 @@
 // game. `new ArenaClient({ baseUrl })`; docs/protocol.md has an example. No UI in here.
 
 export const CLOSE = { UNAUTHORIZED: 4001, REPLACED: 4002, TOKEN_EXPIRED: 4003, MOVED: 4004 };
+// Where each field sits in a `state` frame's rows (docs/protocol.md); both kinds start with id, x, y.
+export const PLAYER = Object.freeze({
+  ID: 0, X: 1, Y: 2, RADIUS: 3, ALIVE: 4, FIREBALL_COOLDOWN: 5, BLINK_COOLDOWN: 6, CONNECTED: 7, HITS: 8,
+});
+export const FIREBALL = Object.freeze({ ID: 0, X: 1, Y: 2, OWNER: 3 });
 const FINAL_CLOSES = [CLOSE.UNAUTHORIZED, CLOSE.TOKEN_EXPIRED, CLOSE.REPLACED];
 const RETRY_DELAYS = [500, 1000, 2000, 4000, 8000];
 const GIVE_UP_AFTER = 20000; // the server's default reconnect grace

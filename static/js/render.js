@@ -2,6 +2,9 @@
 // between the two snapshots around that moment, and events (hits) are drawn on that same clock.
 // Only your own ball is predicted: it starts moving the moment you click, reconciled with each snapshot.
 
+import { FIREBALL, PLAYER } from "./arena-client.js";
+
+const { ID, X, Y } = PLAYER; // FIREBALL's too
 const DELAY_MS = 100;
 // Distinct colours for up to 10 players (bots too); more cycle through hues.
 const PALETTE = ["#4fc3f7", "#ef5350", "#66bb6a", "#ffca28", "#ab47bc", "#ff8a65", "#26c6da", "#d4e157",
@@ -89,11 +92,14 @@ export class Renderer {
     const span = newer.at - older.at;
     const t = span > 0 ? Math.min(1, Math.max(0, (at - older.at) / span)) : 1;
     const mix = (rowsA, rowsB) => {
-      const before = new Map(rowsA.map((row) => [row[0], row]));
+      const before = new Map(rowsA.map((row) => [row[ID], row]));
       return rowsB.map((row) => {
-        const old = before.get(row[0]);
+        const old = before.get(row[ID]);
         if (!old) return row;
-        return [row[0], old[1] + (row[1] - old[1]) * t, old[2] + (row[2] - old[2]) * t, ...row.slice(3)];
+        const moved = [...row];
+        moved[X] = old[X] + (row[X] - old[X]) * t;
+        moved[Y] = old[Y] + (row[Y] - old[Y]) * t;
+        return moved;
       });
     };
     return { players: mix(older.state.players, newer.state.players), fireballs: mix(older.state.fireballs, newer.state.fireballs) };
@@ -106,8 +112,8 @@ export class Renderer {
     if (!row) return null;
     const last = this.snapshots[this.snapshots.length - 1];
     const p = this.prediction;
-    if (!p || !row[4]) return { x: row[1], y: row[2] };
-    const base = last.at > p.at ? { x: row[1], y: row[2], at: last.at } : { ...p.from, at: p.at };
+    if (!p || !row[PLAYER.ALIVE]) return { x: row[X], y: row[Y] };
+    const base = last.at > p.at ? { x: row[X], y: row[Y], at: last.at } : { ...p.from, at: p.at };
     const dx = p.tx - base.x, dy = p.ty - base.y, distance = Math.hypot(dx, dy);
     if (distance < 1e-3) { // arrived: the snapshots alone place the ball again
       this.prediction = null;
@@ -128,10 +134,11 @@ export class Renderer {
     if (!frame) return;
     this.drawFireballs(g, frame.fireballs, scale);
     for (const row of frame.players) {
-      const [id, , , radius, alive, , , connected, hits] = row;
+      const [id, radius, alive] = [row[ID], row[PLAYER.RADIUS], row[PLAYER.ALIVE]];
+      const [connected, hits] = [row[PLAYER.CONNECTED], row[PLAYER.HITS]];
       const info = this.players.get(id) || { username: "?", score: 0, color: "#999" };
       const self = id === this.me ? this.selfAt(now) : null;
-      const x = (self ? self.x : row[1]) * scale, y = (self ? self.y : row[2]) * scale, r = radius * scale;
+      const x = (self ? self.x : row[X]) * scale, y = (self ? self.y : row[Y]) * scale, r = radius * scale;
       g.globalAlpha = alive ? (connected ? 1 : 0.5) : 0.15;
       g.beginPath();
       g.arc(x, y, r, 0, 2 * Math.PI);
@@ -191,7 +198,8 @@ export class Renderer {
 
   drawFireballs(g, fireballs, scale) {
     const seen = new Set();
-    for (const [id, x, y] of fireballs) {
+    for (const ball of fireballs) {
+      const [id, x, y] = [ball[FIREBALL.ID], ball[FIREBALL.X], ball[FIREBALL.Y]];
       seen.add(id);
       const trail = this.trails.get(id) || [];
       trail.push([x, y]);
@@ -220,8 +228,8 @@ export class Renderer {
     this.effects = this.effects.filter((effect) => effect.until > now);
     for (const effect of this.effects) {
       if (now < effect.startAt) continue; // not yet on the delayed clock
-      const row = frame.players.find((r) => r[0] === effect.player);
-      const x = (row ? row[1] : effect.x) * scale, y = (row ? row[2] : effect.y) * scale;
+      const row = frame.players.find((r) => r[ID] === effect.player);
+      const x = (row ? row[X] : effect.x) * scale, y = (row ? row[Y] : effect.y) * scale;
       const age = (now - effect.startAt) / (effect.until - effect.startAt);
       g.globalAlpha = 1 - age;
       g.beginPath();
@@ -255,6 +263,6 @@ export class Renderer {
   // The newest server row of a player (cooldowns, alive).
   latest(id) {
     const last = this.snapshots[this.snapshots.length - 1];
-    return last && last.state.players.find((row) => row[0] === id);
+    return last && last.state.players.find((row) => row[ID] === id);
   }
 }
