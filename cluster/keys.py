@@ -1,13 +1,11 @@
 """Every Redis key and stream of cluster mode, with its type and lifetime (docs/cluster.md lists them)."""
 
-import json
-
 PREFIX = "arena:"
 QUEUE = PREFIX + "queue"  # ZSET user id -> queued at (Redis TIME, s); while the player waits
-TICKETS = PREFIX + "tickets"  # HASH user id -> JSON {username, score, instance, queued_at}; while waiting
-INSTANCES = PREFIX + "instances"  # HASH instance -> JSON {url, rooms, sockets, beat}; until the process is gone
+TICKETS = PREFIX + "tickets"  # HASH user id -> messages.QueueEntry JSON; while waiting
+INSTANCES = PREFIX + "instances"  # HASH instance -> messages.Presence JSON; until the process is gone
 LEASE = PREFIX + "matchmaker"  # STRING: the instance holding the matchmaking lease; PX a few match intervals
-SIGNALS = PREFIX + "signals"  # STREAM of revocations, read by every process; capped at SIGNALS_KEPT
+SIGNALS = PREFIX + "signals"  # STREAM of messages.Revoked, read by every process; capped at SIGNALS_KEPT
 SIGNALS_KEPT = 10_000
 INBOX_KEPT = 10_000
 
@@ -18,7 +16,7 @@ def alive(instance: str) -> str:
 
 
 def inbox(instance: str) -> str:
-    """STREAM of open_room / redirect / close_session for one process; capped at INBOX_KEPT."""
+    """STREAM of messages (OpenRoom, Redirect, CloseSession) for one process; capped at INBOX_KEPT."""
     return f"{PREFIX}inbox:{instance}"
 
 
@@ -33,18 +31,13 @@ def sessions(instance: str) -> str:
 
 
 def seat(user_id: int) -> str:
-    """STRING "room host": the user holds a seat in that room on that process, until the game ends."""
+    """STRING (messages.Seat): the user holds a seat in that room on that process, until the game ends."""
     return f"{PREFIX}seat:{user_id}"
 
 
 def room(room_id: str) -> str:
-    """STRING JSON {host, players, started_at} of a running room (`room_record`), until its result is written."""
+    """STRING (messages.RoomRecord) of a running room, until its result is written."""
     return f"{PREFIX}room:{room_id}"
-
-
-def room_record(host: str, players: list[list], started_at: float) -> str:
-    """A room's value: its host, its humans as [id, username, score], and when it started (epoch seconds)."""
-    return json.dumps({"host": host, "players": players, "started_at": started_at})
 
 
 def rooms(instance: str) -> str:

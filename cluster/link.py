@@ -1,84 +1,24 @@
-"""The Redis connection of cluster mode: every command bounded by ARENA_REDIS_TIMEOUT, and the scripts
-that make queue changes atomic (so correctness never depends on which process runs them)."""
+"""The Redis connection of cluster mode: every command the cluster sends, each bounded by ARENA_REDIS_TIMEOUT.
+
+Nothing else in the cluster package touches the Redis client: each method here is one command, one
+pipeline or one script (cluster/scripts.py), named for what it does to the cluster's keys.
+"""
 
 import asyncio
-from typing import Any, Awaitable
+from typing import Any, Awaitable, Iterable, Optional
 
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from cluster import keys
+from cluster import keys, messages
+from cluster.messages import Message, Presence, QueueEntry, RoomRecord, Seat
+from cluster.scripts import SCRIPTS
 from game.matchmaker import Ticket
+from store.documents import UserId
 
 
 class ClusterUnavailable(RuntimeError):
     """Redis did not answer in time: matchmaking waits, games go on."""
-
-
-# Queue a player, or (already queued elsewhere: a takeover) move their ticket here, keeping their wait;
-# returns the seconds waited so far.
-ADD_TICKET = """
-local now = redis.call('TIME')
-local at = tonumber(now[1]) + tonumber(now[2]) / 1000000
-local existing = redis.call('HGET', KEYS[2], ARGV[1])
-if existing then
-  local ticket = cjson.decode(existing)
-  ticket.instance = ARGV[4]
-  redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(ticket))
-  return tostring(at - ticket.queued_at)
-end
-redis.call('ZADD', KEYS[1], at, ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({username = ARGV[2], score = tonumber(ARGV[3]),
-                                                    instance = ARGV[4], queued_at = at}))
-return "0"
-"""
-
-# Take a player's ticket out, only if it is still this instance's (a takeover may have moved it).
-REMOVE_TICKET = """
-local existing = redis.call('HGET', KEYS[2], ARGV[1])
-if existing and cjson.decode(existing).instance == ARGV[2] then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[1], ARGV[1])
-  return 1
-end
-return 0
-"""
-
-# Form a room: every player must still be queued; all leave the queue and get their seat, or nothing
-# happens. Two matchmakers racing can never put a player in two rooms or create a room twice.
-CLAIM = f"""
-for i = 4, #ARGV do
-  if not redis.call('HGET', KEYS[2], ARGV[i]) then return 0 end
-end
-if redis.call('EXISTS', '{keys.PREFIX}room:' .. ARGV[1]) == 1 then return 0 end
-for i = 4, #ARGV do
-  redis.call('HDEL', KEYS[2], ARGV[i])
-  redis.call('ZREM', KEYS[1], ARGV[i])
-  redis.call('SET', '{keys.PREFIX}seat:' .. ARGV[i], ARGV[1] .. ' ' .. ARGV[2])
-end
-redis.call('SET', '{keys.PREFIX}room:' .. ARGV[1], ARGV[3])
-redis.call('SADD', '{keys.PREFIX}rooms:' .. ARGV[2], ARGV[1])
-return 1
-"""
-
-# Take or renew the matchmaking lease.
-LEASE = """
-local holder = redis.call('GET', KEYS[1])
-if holder == false or holder == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-"""
-
-# Delete a key only while it holds the given value (or, with ARGV[2] = "prefix", starts with it).
-DELETE_IF = """
-local value = redis.call('GET', KEYS[1])
-if value and (value == ARGV[1] or (ARGV[2] == 'prefix' and string.sub(value, 1, #ARGV[1]) == ARGV[1])) then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
 
 
 class RedisLink:
@@ -90,9 +30,7 @@ class RedisLink:
         options = {"decode_responses": True, "socket_connect_timeout": timeout}
         self.client = redis.from_url(url, socket_timeout=timeout, **options)
         self.reader = redis.from_url(url, socket_timeout=timeout + block_seconds, **options)
-        self.scripts = {name: self.client.register_script(source) for name, source in
-                        {"add": ADD_TICKET, "remove": REMOVE_TICKET, "claim": CLAIM, "lease": LEASE,
-                         "delete_if": DELETE_IF}.items()}
+        self.scripts = {name: self.client.register_script(source) for name, source in SCRIPTS.items()}
 
     async def call(self, command: Awaitable[Any], seconds: float = 0.0) -> Any:
         """Run one command (or pipeline, or script) within the timeout; ClusterUnavailable otherwise."""
@@ -102,35 +40,11 @@ class RedisLink:
         except (TimeoutError, RedisError, OSError) as exc:
             raise ClusterUnavailable(f"Redis did not answer: {exc or type(exc).__name__}") from exc
 
-    def script(self, name: str, keys_: list[str], args: list[Any]) -> Awaitable[Any]:
-        return self.scripts[name](keys=keys_, args=args)
+    async def _script(self, name: str, keys_: list[str], args: list[Any]) -> Any:
+        return await self.call(self.scripts[name](keys=keys_, args=args))
 
-    async def add_ticket(self, ticket: Ticket, instance: str) -> float:
-        """Queue the player at `instance`, or move their ticket there keeping its wait; the seconds waited so far."""
-        return float(await self.call(self.script(
-            "add", [keys.QUEUE, keys.TICKETS], [ticket.user_id, ticket.username, ticket.score, instance])))
-
-    async def remove_ticket(self, user_id: int, instance: str) -> None:
-        """The player leaves the queue, if their ticket is still `instance`'s (a takeover may have moved it)."""
-        await self.call(self.script("remove", [keys.QUEUE, keys.TICKETS], [user_id, instance]))
-
-    async def free_seat(self, user_id: int, room_id: str) -> None:
-        """The user's seat goes, if it is still in this room."""
-        await self.call(self.script("delete_if", [keys.seat(user_id)], [f"{room_id} ", "prefix"]))
-
-    async def release_session(self, user_id: int, instance: str) -> None:
-        """The user's session key goes, if it still names this instance (a newer socket elsewhere keeps it)."""
-        await self.call(self.script("delete_if", [keys.session(user_id)], [instance, "exact"]))
-
-    async def forget_room(self, room_id: str, host: str) -> None:
-        pipe = self.client.pipeline(transaction=False)
-        pipe.delete(keys.room(room_id))
-        pipe.srem(keys.rooms(host), room_id)
-        await self.call(pipe.execute())
-
-    async def read(self, streams: dict[str, str]) -> list:
-        """New entries of the streams after the given ids, waiting up to block_seconds for some."""
-        return await self.call(self.reader.xread(streams, block=int(self.block_seconds * 1000)), self.block_seconds)
+    def _pipeline(self):
+        return self.client.pipeline(transaction=False)
 
     async def close(self) -> None:
         for client in (self.client, self.reader):
@@ -138,3 +52,142 @@ class RedisLink:
                 await asyncio.wait_for(client.aclose(), self.timeout)
             except (TimeoutError, RedisError, OSError):
                 pass
+
+    # Presence
+
+    async def ping(self) -> None:
+        await self.call(self.client.ping())
+
+    async def beat(self, instance: str, presence: Presence, dead_after_ms: int) -> tuple[bool, dict[str, Presence], int]:
+        """Renew this process's presence; whether it was still alive before, every process's presence,
+        and the queue's length."""
+        pipe = self._pipeline()
+        pipe.set(keys.alive(instance), "1", px=dead_after_ms, get=True)
+        pipe.hset(keys.INSTANCES, instance, presence.encode())
+        pipe.hgetall(keys.INSTANCES)
+        pipe.zcard(keys.QUEUE)
+        was_alive, _, everyone, queue_length = await self.call(pipe.execute())
+        return was_alive is not None, {name: Presence.decode(value) for name, value in everyone.items()}, queue_length
+
+    async def is_alive(self, instance: str) -> bool:
+        return bool(await self.call(self.client.exists(keys.alive(instance))))
+
+    async def hold_lease(self, instance: str, milliseconds: int) -> bool:
+        return bool(await self._script("lease", [keys.LEASE], [instance, milliseconds]))
+
+    async def server_time(self) -> float:
+        """Redis's clock, seconds since the epoch: the one clock every process's queue waits are read on."""
+        seconds, micros = await self.call(self.client.time())
+        return seconds + micros / 1_000_000
+
+    # The queue
+
+    async def add_ticket(self, ticket: Ticket, instance: str) -> float:
+        """Queue the player at `instance`, or move their ticket there keeping its wait; the seconds waited so far."""
+        return float(await self._script("add_ticket", [keys.QUEUE, keys.TICKETS],
+                                        [ticket.user_id, ticket.username, ticket.score, instance]))
+
+    async def remove_ticket(self, user_id: UserId, instance: str) -> None:
+        """The player leaves the queue, if their ticket is still `instance`'s (a takeover may have moved it)."""
+        await self._script("remove_ticket", [keys.QUEUE, keys.TICKETS], [user_id, instance])
+
+    async def queue(self) -> list[QueueEntry]:
+        return [QueueEntry.decode(user, value) for user, value in (await self.call(self.client.hgetall(keys.TICKETS))).items()]
+
+    async def claim(self, room_id: str, record: RoomRecord, users: list[UserId]) -> bool:
+        """Seat every one of `users` in the room on its host, taking them out of the queue, or nobody."""
+        seat = Seat(room_id, record.host)
+        return bool(await self._script(
+            "claim", [keys.QUEUE, keys.TICKETS, keys.room(room_id), keys.rooms(record.host), *map(keys.seat, users)],
+            [room_id, record.encode(), seat.encode(), *users]))
+
+    # Sessions and seats
+
+    async def take_session(self, user_id: UserId, instance: str) -> tuple[Optional[str], Optional[Seat]]:
+        """Make this process the holder of the user's one session; the process that held it before, and
+        the user's seat."""
+        pipe = self._pipeline()
+        pipe.set(keys.session(user_id), instance, get=True)
+        pipe.sadd(keys.sessions(instance), user_id)
+        pipe.get(keys.seat(user_id))
+        previous, _, seat = await self.call(pipe.execute())
+        return previous, Seat.decode(seat) if seat else None
+
+    async def session_holder(self, user_id: UserId) -> Optional[str]:
+        return await self.call(self.client.get(keys.session(user_id)))
+
+    async def release_session(self, user_id: UserId, instance: str) -> None:
+        """The user's session goes from `instance`, unless a newer socket elsewhere holds it now."""
+        await self._script("delete_if", [keys.session(user_id)], [instance, "exact"])
+        await self.call(self.client.srem(keys.sessions(instance), user_id))
+
+    async def free_seat(self, user_id: UserId, room_id: str) -> None:
+        """The user's seat goes, if it is still in this room."""
+        await self._script("delete_if", [keys.seat(user_id)], [f"{room_id} ", "prefix"])
+
+    async def reassert(self, instance: str, users: Iterable[UserId], rooms: dict[str, RoomRecord],
+                       seats: dict[UserId, Seat]) -> None:
+        """Write again everything this process holds (after a failure, or a Redis restart that lost it)."""
+        pipe = self._pipeline()
+        for user_id in users:
+            pipe.set(keys.session(user_id), instance)
+            pipe.sadd(keys.sessions(instance), user_id)
+        for room_id, record in rooms.items():
+            pipe.set(keys.room(room_id), record.encode(), nx=True)
+            pipe.sadd(keys.rooms(instance), room_id)
+        for user_id, seat in seats.items():
+            pipe.set(keys.seat(user_id), seat.encode())
+        await self.call(pipe.execute())
+
+    # Rooms and processes
+
+    async def room(self, room_id: str) -> Optional[RoomRecord]:
+        value = await self.call(self.client.get(keys.room(room_id)))
+        return None if value is None else RoomRecord.decode(value)
+
+    async def forget_room(self, room_id: str, host: str) -> None:
+        pipe = self._pipeline()
+        pipe.delete(keys.room(room_id))
+        pipe.srem(keys.rooms(host), room_id)
+        await self.call(pipe.execute())
+
+    async def held_by(self, instance: str) -> tuple[list[str], list[UserId]]:
+        """The rooms a process hosts and the users connected to it."""
+        pipe = self._pipeline()
+        pipe.smembers(keys.rooms(instance))
+        pipe.smembers(keys.sessions(instance))
+        rooms, users = await self.call(pipe.execute())
+        return list(rooms), [int(user) for user in users]
+
+    async def forget_instance(self, instance: str, users: Iterable[UserId] = ()) -> None:
+        """A process's presence, holdings and inbox go (it stopped, or was found dead); with `users`, the
+        session keys it held too (a clean stop)."""
+        pipe = self._pipeline()
+        pipe.delete(keys.alive(instance), keys.sessions(instance), keys.rooms(instance), keys.inbox(instance))
+        pipe.hdel(keys.INSTANCES, instance)
+        for user_id in users:
+            pipe.delete(keys.session(user_id))
+        await self.call(pipe.execute())
+
+    # Messages
+
+    async def send(self, *deliveries: tuple[str, Message]) -> None:
+        """Each message to its process's inbox (`(instance, message)`), in one round trip."""
+        pipe = self._pipeline()
+        for instance, message in deliveries:
+            pipe.xadd(keys.inbox(instance), messages.encode(message), maxlen=keys.INBOX_KEPT, approximate=True)
+        await self.call(pipe.execute())
+
+    async def publish(self, message: Message) -> None:
+        """A message every process reads (the signals stream)."""
+        await self.call(self.client.xadd(keys.SIGNALS, messages.encode(message), maxlen=keys.SIGNALS_KEPT,
+                                         approximate=True))
+
+    async def last_id(self, stream: str) -> str:
+        """The id of a stream's newest entry (or 0-0): a reader starts after it."""
+        newest = await self.call(self.client.xrevrange(stream, count=1))
+        return newest[0][0] if newest else "0-0"
+
+    async def read(self, streams: dict[str, str]) -> list:
+        """New entries of the streams after the given ids, waiting up to block_seconds for some."""
+        return await self.call(self.reader.xread(streams, block=int(self.block_seconds * 1000)), self.block_seconds)

@@ -4,31 +4,20 @@ Correctness never depends on the lease: rooms are claimed by a script that takes
 so two matchmakers at once (a lease that changed hands mid-round) cannot seat anyone twice.
 """
 
-import json
 import logging
 import uuid
 from collections import Counter
 from datetime import datetime, timezone
 from typing import Callable
 
-from cluster import keys
 from cluster.link import RedisLink
+from cluster.messages import OpenRoom, Player, Presence, QueueEntry, Redirect, RoomRecord
 from game.matchmaker import Matchmaker, Ticket
 from settings import GameSettings
 from store.database import Store
 from store.documents import GameResult, PlayerResult, utcnow
 
 log = logging.getLogger("arena.cluster")
-
-
-def tickets_from(raw: dict[str, str]) -> dict[int, tuple[Ticket, str]]:
-    """The shared queue as Tickets (waits on Redis's clock), each with the instance holding its player."""
-    tickets = {}
-    for user, encoded in raw.items():
-        data = json.loads(encoded)
-        tickets[int(user)] = (Ticket(int(user), data["username"], int(data["score"]), float(data["queued_at"])),
-                              data["instance"])
-    return tickets
 
 
 class ClusterMatchmaker:
@@ -42,80 +31,63 @@ class ClusterMatchmaker:
         self.lease_ms = int(max(3.0, 3 * settings.MATCH_INTERVAL) * 1000)
 
     async def holds_lease(self) -> bool:
-        return bool(await self.link.call(self.link.script("lease", [keys.LEASE], [self.instance, self.lease_ms])))
+        return await self.link.hold_lease(self.instance, self.lease_ms)
 
     async def match_round(self) -> int:
         """Form every room the queue allows now (the same rules as one process); return how many."""
-        client = self.link.client
-        seconds, micros = await self.link.call(client.time())
-        now = seconds + micros / 1_000_000
-        queued = tickets_from(await self.link.call(client.hgetall(keys.TICKETS)))
+        now = await self.link.server_time()
+        queued = {entry.ticket.user_id: entry for entry in await self.link.queue()}
         matchmaker = Matchmaker(self.settings)
-        for ticket, _ in queued.values():
-            matchmaker.add(ticket)
+        for entry in queued.values():
+            matchmaker.add(entry.ticket)
         rooms, bot_filled = matchmaker.match(now)
         formed = 0
         for group in rooms + bot_filled:
-            instances = Counter(queued[ticket.user_id][1] for ticket in group)
-            host = max(instances, key=lambda name: (instances[name], name == self.instance))
-            if await self._claim(group, host, now, {t.user_id: queued[t.user_id][1] for t in group}):
+            if await self._claim(group, now, queued):
                 formed += 1
         return formed
 
-    async def _claim(self, group: list[Ticket], host: str, now: float, instance_of: dict[int, str]) -> bool:
+    async def _claim(self, group: list[Ticket], now: float, queued: dict[int, QueueEntry]) -> bool:
+        """A room on the process holding most of the group (this one on a tie); the others are redirected."""
+        instances = Counter(queued[ticket.user_id].instance for ticket in group)
+        host = max(instances, key=lambda name: (instances[name], name == self.instance))
         room_id = uuid.uuid4().hex
-        players = [[t.user_id, t.username, t.score] for t in group]
-        document = keys.room_record(host, players, now)
-        users = [t.user_id for t in group]
-        claimed = await self.link.call(self.link.script(
-            "claim", [keys.QUEUE, keys.TICKETS], [room_id, host, document, *users]))
-        if not claimed:
+        players = tuple(Player(t.user_id, t.username, t.score) for t in group)
+        if not await self.link.claim(room_id, RoomRecord(host, players, now), [t.user_id for t in group]):
             return False
-        client = self.link.client
-        pipe = client.pipeline(transaction=False)
-        pipe.xadd(keys.inbox(host), {"type": "open_room", "room": room_id, "players": json.dumps(players)},
-                  maxlen=keys.INBOX_KEPT, approximate=True)
         url = self.url_of(host)
-        for user in users:
-            if instance_of[user] != host:
-                pipe.xadd(keys.inbox(instance_of[user]), {"type": "redirect", "user": user, "room": room_id, "url": url},
-                          maxlen=keys.INBOX_KEPT, approximate=True)
-        await self.link.call(pipe.execute())
+        await self.link.send((host, OpenRoom(room_id, players)),
+                             *((queued[t.user_id].instance, Redirect(t.user_id, room_id, url))
+                               for t in group if queued[t.user_id].instance != host))
         return True
 
-    async def clean_up_dead(self, instances: dict[str, str]) -> None:
+    async def clean_up_dead(self, instances: dict[str, Presence]) -> None:
         """Processes whose heartbeat stopped: their players leave the queue, their rooms end as abandoned."""
-        client = self.link.client
         for name in instances:
-            if name != self.instance and not await self.link.call(client.exists(keys.alive(name))):
+            if name != self.instance and not await self.link.is_alive(name):
                 log.warning("instance %s stopped answering: cleaning up after it", name)
                 await self._clean_up(name)
 
     async def _clean_up(self, name: str) -> None:
-        client = self.link.client
-        for user, (_, instance) in tickets_from(await self.link.call(client.hgetall(keys.TICKETS))).items():
-            if instance == name:
-                await self.link.remove_ticket(user, name)
-        for room_id in await self.link.call(client.smembers(keys.rooms(name))):
+        for entry in await self.link.queue():
+            if entry.instance == name:
+                await self.link.remove_ticket(entry.ticket.user_id, name)
+        rooms, users = await self.link.held_by(name)
+        for room_id in rooms:
             await self._abandon(room_id, name)
-        for user in await self.link.call(client.smembers(keys.sessions(name))):
-            await self.link.release_session(int(user), name)
-        pipe = client.pipeline(transaction=False)
-        pipe.delete(keys.sessions(name), keys.rooms(name), keys.inbox(name))
-        pipe.hdel(keys.INSTANCES, name)
-        await self.link.call(pipe.execute())
+        for user_id in users:
+            await self.link.release_session(user_id, name)
+        await self.link.forget_instance(name)
 
     async def _abandon(self, room_id: str, host: str) -> None:
         """A room whose host died: recorded abandoned (no score change; once, whoever records it first)."""
-        client = self.link.client
-        encoded = await self.link.call(client.get(keys.room(room_id)))
-        if encoded is not None:
-            room = json.loads(encoded)
+        record = await self.link.room(room_id)
+        if record is not None:
             await self.store.record_game(GameResult(
                 id=room_id,
-                players=tuple(PlayerResult(user, username, False, score, True) for user, username, score in room["players"]),
-                winner=None, started_at=datetime.fromtimestamp(room["started_at"], timezone.utc), ended_at=utcnow(),
+                players=tuple(PlayerResult(p.id, p.username, False, p.score, True) for p in record.players),
+                winner=None, started_at=datetime.fromtimestamp(record.started_at, timezone.utc), ended_at=utcnow(),
                 score_changes={}, abandoned=True))
-            for user, _, _ in room["players"]:
-                await self.link.free_seat(user, room_id)
+            for player in record.players:
+                await self.link.free_seat(player.id, room_id)
         await self.link.forget_room(room_id, host)

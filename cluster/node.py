@@ -6,14 +6,14 @@ process holds (also what a Redis restart lost).
 """
 
 import asyncio
-import json
 import logging
 import time
-from typing import Any, Callable, Coroutine, Optional
+from typing import Callable, Coroutine, Optional
 
-from cluster import keys
+from cluster import keys, messages
 from cluster.link import ClusterUnavailable, RedisLink
 from cluster.matchmaking import ClusterMatchmaker
+from cluster.messages import CloseSession, OpenRoom, Player, Presence, Redirect, Revoked, RoomRecord, Seat
 from game import protocol
 from game.game import Game
 from game.matchmaker import Ticket
@@ -38,7 +38,7 @@ class ClusterNode:
         self.on_revoked = on_revoked  # a revocation made by another process
         self.link = RedisLink(settings.REDIS_URL, settings.REDIS_TIMEOUT, block_seconds=1.0)
         self.matchmaker = ClusterMatchmaker(self.link, self.instance, settings.game, store, self.url_of)
-        self.instances: dict[str, dict] = {}
+        self.instances: dict[str, Presence] = {}
         self.queue_length = 0
         self.available = True
         self.dirty = True  # re-assert everything at the next heartbeat
@@ -51,30 +51,23 @@ class ClusterNode:
 
     async def start(self) -> None:
         """Raises ClusterUnavailable when Redis does not answer: cluster mode does not start without it."""
-        await self.link.call(self.link.client.ping())
+        await self.link.ping()
         for stream in (keys.inbox(self.instance), keys.SIGNALS):
-            newest = await self.link.call(self.link.client.xrevrange(stream, count=1))
-            self._stream_ids[stream] = newest[0][0] if newest else "0-0"
+            self._stream_ids[stream] = await self.link.last_id(stream)
         await self.heartbeat()
         self._loops = [asyncio.ensure_future(loop()) for loop in (self._beat, self._read, self._match, self._recheck)]
 
     async def stop_queueing(self) -> None:
         """At SIGTERM: this process's queued players leave the shared queue at once."""
-        for user_id in list(self.game.matchmaker.queue):
-            await self._quietly(self.link.remove_ticket(user_id, self.instance))
+        for ticket in self.game.queued():
+            await self._quietly(self.link.remove_ticket(ticket.user_id, self.instance))
 
     async def close(self) -> None:
         for task in self._loops:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=self.settings.REDIS_TIMEOUT * 2)
-        client = self.link.client
-        pipe = client.pipeline(transaction=False)
-        pipe.delete(keys.alive(self.instance), keys.sessions(self.instance), keys.rooms(self.instance))
-        pipe.hdel(keys.INSTANCES, self.instance)
-        for user_id in self.game.sessions:
-            pipe.delete(keys.session(user_id))
-        await self._quietly(self.link.call(pipe.execute()))
+        await self._quietly(self.link.forget_instance(self.instance, self.game.holdings().users))
         await self.link.close()
 
     # SharedQueue (called by the game)
@@ -105,73 +98,55 @@ class ClusterNode:
     async def join(self, session: Session) -> None:
         """An authenticated socket: it becomes the user's one session in the cluster (an older one
         anywhere closes with 4002), goes to the process running their room, or joins the queue here."""
-        user_id, client = session.user_id, self.link.client
+        user_id = session.user_id
         seat, waited = None, 0.0
         try:
-            pipe = client.pipeline(transaction=False)
-            pipe.set(keys.session(user_id), self.instance, get=True)
-            pipe.sadd(keys.sessions(self.instance), user_id)
-            pipe.get(keys.seat(user_id))
-            previous, _, seat = await self.link.call(pipe.execute())
-            if not seat and user_id not in self.game.seats:
+            previous, seat = await self.link.take_session(user_id, self.instance)
+            if seat is None and not self.game.is_seated(user_id):
                 # Queued elsewhere: the ticket (and its wait) moves here before the old socket closes.
-                ticket = Ticket(user_id, session.username, session.score, 0.0)
-                waited = await self.link.add_ticket(ticket, self.instance)
+                waited = await self.link.add_ticket(Ticket(user_id, session.username, session.score, 0.0), self.instance)
             if previous and previous != self.instance:
-                await self.link.call(client.xadd(keys.inbox(previous), {"type": "close_session", "user": user_id},
-                                                 maxlen=keys.INBOX_KEPT, approximate=True))
+                await self.link.send((previous, CloseSession(user_id)))
         except ClusterUnavailable:
             self._unavailable()
         if session.closed:
             return
-        if seat:
-            room_id, host = seat.split(" ", 1)
-            if host != self.instance and room_id not in self.game.rooms:
-                Game.send_elsewhere(session, self.url_of(host), room_id)
-                return
+        if seat is not None and seat.host != self.instance and not self.game.runs(seat.room):
+            Game.send_elsewhere(session, self.url_of(seat.host), seat.room)
+            return
         self.game.connect(session, waited)
-        if not self.available and user_id in self.game.matchmaker.queue:
+        if not self.available and self.game.is_queued(user_id):
             session.send(error_frame(protocol.MATCHMAKING_UNAVAILABLE,
                                      "matchmaking is unavailable for now; you stay queued"))
 
     def leave(self, user_id: UserId) -> None:
         """The user's socket here closed: the cluster forgets it, unless a newer one elsewhere took over."""
-        async def forget() -> None:
-            await self.link.release_session(user_id, self.instance)
-            await self.link.call(self.link.client.srem(keys.sessions(self.instance), user_id))
-        self._spawn(forget())
+        self._spawn(self.link.release_session(user_id, self.instance))
 
     def publish_revocation(self, user_id: UserId, family: Optional[str]) -> None:
-        self._spawn(self.link.call(self.link.client.xadd(
-            keys.SIGNALS, {"type": "revoked", "user": user_id, "family": family or "", "origin": self.instance},
-            maxlen=keys.SIGNALS_KEPT, approximate=True)))
+        self._spawn(self.link.publish(Revoked(user_id, family, self.instance)))
 
     def url_of(self, instance: str) -> str:
-        return self.url if instance == self.instance else self.instances.get(instance, {}).get("url", self.url)
+        presence = self.instances.get(instance)
+        return self.url if instance == self.instance or presence is None else presence.url
 
     def stats(self) -> dict:
         now = time.time()
         return {"instance": self.instance, "redis": "ok" if self.available else "unavailable",
                 "queue": self.queue_length,
-                "instances": [{"instance": name, "url": info.get("url"), "rooms": info.get("rooms"),
-                               "sockets": info.get("sockets"), "last_heartbeat": round(now - info.get("beat", 0), 1)}
+                "instances": [{"instance": name, "url": info.url, "rooms": info.rooms, "sockets": info.sockets,
+                               "last_heartbeat": round(now - info.beat, 1)}
                               for name, info in sorted(self.instances.items())]}
 
     # Background work
 
     async def heartbeat(self) -> None:
         """Presence, the cluster's picture, re-assertion after a failure or data loss, and the janitor."""
-        client = self.link.client
-        info = json.dumps({"url": self.url, "rooms": len(self.game.rooms), "sockets": len(self.game.sessions),
-                           "beat": time.time()})
-        pipe = client.pipeline(transaction=False)
-        pipe.set(keys.alive(self.instance), "1", px=int(self.settings.CLUSTER_DEAD_AFTER * 1000), get=True)
-        pipe.hset(keys.INSTANCES, self.instance, info)
-        pipe.hgetall(keys.INSTANCES)
-        pipe.zcard(keys.QUEUE)
-        was_alive, _, instances, self.queue_length = await self.link.call(pipe.execute())
-        self.instances = {name: json.loads(value) for name, value in instances.items()}
-        if was_alive is None or self.dirty:
+        held = self.game.holdings()
+        presence = Presence(self.url, len(held.rooms), len(held.users), time.time())
+        was_alive, self.instances, self.queue_length = await self.link.beat(
+            self.instance, presence, int(self.settings.CLUSTER_DEAD_AFTER * 1000))
+        if not was_alive or self.dirty:
             await self._reassert()
         if not self.available:
             log.info("Redis answers again: matchmaking resumes")
@@ -181,19 +156,12 @@ class ClusterNode:
 
     async def _reassert(self) -> None:
         """Everything this process holds, written again: after Redis lost it, nothing of record is lost."""
-        client = self.link.client
-        pipe = client.pipeline(transaction=False)
-        for user_id in self.game.sessions:
-            pipe.set(keys.session(user_id), self.instance)
-            pipe.sadd(keys.sessions(self.instance), user_id)
-        for room in self.game.rooms.values():
-            players = [[p.id, p.username, p.score] for p in room.match.players.values() if not p.bot]
-            pipe.set(keys.room(room.id), keys.room_record(self.instance, players, room.started_at), nx=True)
-            pipe.sadd(keys.rooms(self.instance), room.id)
-            for user_id in room.humans:
-                pipe.set(keys.seat(user_id), f"{room.id} {self.instance}")
-        await self.link.call(pipe.execute())
-        for ticket in list(self.game.matchmaker.queue.values()):
+        held = self.game.holdings()
+        rooms = {room_id: RoomRecord(self.instance, tuple(Player(*human) for human in humans), started_at)
+                 for room_id, (humans, started_at) in held.rooms.items()}
+        seats = {user_id: Seat(room_id, self.instance) for user_id, room_id in held.seats.items()}
+        await self.link.reassert(self.instance, held.users, rooms, seats)
+        for ticket in held.queued:
             await self.link.add_ticket(ticket, self.instance)
         self.dirty = False
 
@@ -236,28 +204,27 @@ class ClusterNode:
                 for entry_id, fields in entries:
                     self._stream_ids[stream] = entry_id
                     try:
-                        self._handle(fields)
+                        self._handle(messages.decode(fields))
                     except Exception:
                         log.exception("cluster message %s failed", fields.get("type"))
 
-    def _handle(self, fields: dict[str, Any]) -> None:
-        kind, game = fields.get("type"), self.game
-        if kind == "open_room":
-            if fields["room"] not in game.rooms:
-                tickets = [Ticket(user, username, score, 0.0) for user, username, score in json.loads(fields["players"])]
-                game.open_room(tickets, fields["room"])
-        elif kind == "redirect":
-            game.redirect(int(fields["user"]), fields["url"], fields["room"])
-        elif kind == "close_session":
-            self._spawn(self._close_if_replaced(int(fields["user"])))
-        elif kind == "revoked" and fields.get("origin") != self.instance:
-            self.on_revoked(int(fields["user"]), fields.get("family") or None)
+    def _handle(self, message: messages.Message) -> None:
+        game = self.game
+        if isinstance(message, OpenRoom):
+            if not game.runs(message.room):
+                game.open_room([Ticket(p.id, p.username, p.score, 0.0) for p in message.players], message.room)
+        elif isinstance(message, Redirect):
+            game.redirect(message.user, message.url, message.room)
+        elif isinstance(message, CloseSession):
+            self._spawn(self._close_if_replaced(message.user))
+        elif isinstance(message, Revoked) and message.origin != self.instance:
+            self.on_revoked(message.user, message.family)
 
     async def _close_if_replaced(self, user_id: UserId) -> None:
         """Another process took the user's session: close ours, unless the user has meanwhile come back
         here (a redirect can outrun this message), which made this process the owner again."""
-        session = self.game.sessions.get(user_id)
-        if session is not None and await self.link.call(self.link.client.get(keys.session(user_id))) != self.instance:
+        session = self.game.session(user_id)
+        if session is not None and await self.link.session_holder(user_id) != self.instance:
             session.close(protocol.CLOSE_REPLACED, "replaced")
 
     # Failures

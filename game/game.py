@@ -9,6 +9,7 @@ import logging
 import random
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Optional, Protocol
 
@@ -24,6 +25,17 @@ from store.documents import GameResult, PlayerResult, UserId, utcnow
 
 log = logging.getLogger("arena.game")
 BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What this process holds at one moment: connected users, running rooms (their humans as (id,
+    username, score) and when they started, epoch seconds), seats by user, and who waits here."""
+
+    users: list[UserId]
+    rooms: dict[str, tuple[list[tuple[UserId, str, int]], float]]
+    seats: dict[UserId, str]
+    queued: list[Ticket]
 
 
 class SharedQueue(Protocol):
@@ -72,11 +84,34 @@ class Game:
         return {"rooms": len(self.rooms), "sessions": len(self.sessions), "queued": len(self.matchmaker.queue),
                 "tick": self.loop.tick, "tick_ms": self.loop.durations_ms(ticks)}
 
-    # Sessions
+    # What the process holds (the cluster publishes it)
 
     def connected_sessions(self) -> list[Session]:
         """Every authenticated connection, as a list (a close during iteration changes nothing)."""
         return list(self.sessions.values())
+
+    def session(self, user_id: UserId) -> Optional[Session]:
+        return self.sessions.get(user_id)
+
+    def queued(self) -> list[Ticket]:
+        return list(self.matchmaker.queue.values())
+
+    def is_queued(self, user_id: UserId) -> bool:
+        return user_id in self.matchmaker.queue
+
+    def is_seated(self, user_id: UserId) -> bool:
+        return user_id in self.seats
+
+    def runs(self, room_id: str) -> bool:
+        return room_id in self.rooms
+
+    def holdings(self) -> "Holdings":
+        return Holdings(users=list(self.sessions),
+                        rooms={room.id: (room.roster(), room.started_at) for room in self.rooms.values()},
+                        seats={user_id: room.id for user_id, room in self.seats.items()},
+                        queued=self.queued())
+
+    # Sessions
 
     def connect(self, session: Session, waited: float = 0.0) -> None:
         """An authenticated connection: replaces the user's previous one, rejoins a seat or queues

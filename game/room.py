@@ -55,6 +55,10 @@ class Room:
     def humans(self) -> list[int]:
         return list(self.sessions)
 
+    def roster(self) -> list[tuple[int, str, int]]:
+        """Every human who played in the room (those who left too), as (id, username, score)."""
+        return [(p.id, p.username, p.score) for p in self.match.players.values() if not p.bot]
+
     def attach(self, session: Session, *before: bytes) -> None:
         """A seated player's (new) connection: after `before`, they get the full picture again."""
         self.sessions[session.user_id] = session

@@ -7,8 +7,9 @@ import tempfile
 
 import pytest
 
-from cluster import keys
+from cluster import keys, messages
 from cluster.link import RedisLink
+from cluster.messages import CloseSession, OpenRoom, Player, Redirect, Revoked, RoomRecord, Seat
 from cluster.matchmaking import ClusterMatchmaker
 from game.matchmaker import Ticket
 from settings import GameSettings
@@ -43,3 +44,24 @@ async def test_racing_matchmakers_seat_every_player_once(redis_server):
     assert client.zcard(keys.QUEUE) == 0 and client.hlen(keys.TICKETS) == 0
     for link in links:
         await link.close()
+
+
+@pytest.mark.parametrize("message", [
+    OpenRoom("r1", (Player(1, "alice", 1500), Player(2, "Zoë", 1490))),
+    Redirect(7, "r1", "ws://b/wss/multiplayer/"),
+    CloseSession(3),
+    Revoked(4, None, "a"),
+    Revoked(4, "family", "b"),
+])
+def test_every_message_between_processes_reads_back_as_it_was_written(message):
+    fields = messages.encode(message)
+    assert all(isinstance(value, str) for value in fields.values())  # what a Redis stream entry holds
+    assert messages.decode(fields) == message
+
+
+def test_seats_and_room_records_read_back_as_they_were_written():
+    assert Seat.decode(Seat("r1", "host:1").encode()) == Seat("r1", "host:1")
+    record = RoomRecord("a", (Player(1, "alice", 1500),), 1700000000.5)
+    assert RoomRecord.decode(record.encode()) == record
+    with pytest.raises(ValueError):
+        messages.decode({"type": "open_doors"})

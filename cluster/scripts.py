@@ -1,0 +1,87 @@
+"""The Lua scripts that make the cluster's multi-key changes atomic, so correctness never depends on which
+process runs them. Each takes every key it touches through KEYS (key names live in cluster/keys.py only)
+and every value through ARGV; its header says which.
+"""
+
+# Queue a player, or (already queued elsewhere: a takeover) move their ticket here, keeping their wait.
+# KEYS[1] queue (zset)  KEYS[2] tickets (hash)
+# ARGV[1] user id  ARGV[2] username  ARGV[3] score  ARGV[4] instance
+# Returns the seconds waited so far, as a string. The ticket is JSON {username, score, instance, queued_at}
+# (cluster.messages.QueueEntry reads it).
+ADD_TICKET = """
+local now = redis.call('TIME')
+local at = tonumber(now[1]) + tonumber(now[2]) / 1000000
+local existing = redis.call('HGET', KEYS[2], ARGV[1])
+if existing then
+  local ticket = cjson.decode(existing)
+  ticket.instance = ARGV[4]
+  redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(ticket))
+  return tostring(at - ticket.queued_at)
+end
+redis.call('ZADD', KEYS[1], at, ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({username = ARGV[2], score = tonumber(ARGV[3]),
+                                                    instance = ARGV[4], queued_at = at}))
+return "0"
+"""
+
+# Take a player's ticket out, only if it is still this instance's (a takeover may have moved it).
+# KEYS[1] queue (zset)  KEYS[2] tickets (hash)
+# ARGV[1] user id  ARGV[2] instance
+# Returns 1 if the ticket was taken out.
+REMOVE_TICKET = """
+local existing = redis.call('HGET', KEYS[2], ARGV[1])
+if existing and cjson.decode(existing).instance == ARGV[2] then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+# Form a room: every player must still be queued; all leave the queue and get their seat, or nothing
+# happens. Two matchmakers racing can never put a player in two rooms or create a room twice.
+# KEYS[1] queue (zset)  KEYS[2] tickets (hash)  KEYS[3] the room's record  KEYS[4] its host's room set
+# KEYS[5..] each player's seat key, in the order of ARGV[4..]
+# ARGV[1] room id  ARGV[2] the room's record (RoomRecord)  ARGV[3] each player's seat (Seat)
+# ARGV[4..] the players' user ids
+# Returns 1 if the room was formed.
+CLAIM = """
+for i = 4, #ARGV do
+  if not redis.call('HGET', KEYS[2], ARGV[i]) then return 0 end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+for i = 4, #ARGV do
+  redis.call('HDEL', KEYS[2], ARGV[i])
+  redis.call('ZREM', KEYS[1], ARGV[i])
+  redis.call('SET', KEYS[i + 1], ARGV[3])
+end
+redis.call('SET', KEYS[3], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[1])
+return 1
+"""
+
+# Take or renew the matchmaking lease.
+# KEYS[1] the lease  ARGV[1] instance  ARGV[2] milliseconds
+# Returns 1 if this instance holds the lease now.
+LEASE = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# Delete a key only while it holds the given value (with ARGV[2] = "prefix": only while it starts with it).
+# KEYS[1] the key  ARGV[1] the value  ARGV[2] "exact" or "prefix"
+# Returns 1 if the key was deleted.
+DELETE_IF = """
+local value = redis.call('GET', KEYS[1])
+if value and (value == ARGV[1] or (ARGV[2] == 'prefix' and string.sub(value, 1, #ARGV[1]) == ARGV[1])) then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+SCRIPTS = {"add_ticket": ADD_TICKET, "remove_ticket": REMOVE_TICKET, "claim": CLAIM, "lease": LEASE,
+           "delete_if": DELETE_IF}
