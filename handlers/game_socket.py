@@ -180,6 +180,8 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             self.send(error_frame(protocol.BAD_MESSAGE, "frames must be JSON objects"))
             return
         event = frame.get("event") if isinstance(frame, dict) else None
+        if not isinstance(event, str):
+            event = None  # `{"event": {...}}` is no event either
         if self.user_id is None:
             if event == protocol.AUTH:
                 self.arena.deadlines.forget(self._auth_timer)

@@ -473,3 +473,16 @@ async def test_my_running_game_says_how_long_is_left_to_rejoin(api, base_url, ar
         state = await a.wait_for("state")
     away = (await api.get("/api/me/game/", token=bob["access"])).json["game"]
     assert away["room"] == room and 0 < away["rejoin_within"] <= arena.settings.game.RECONNECT_GRACE
+
+
+@pytest.mark.settings(game=QUICK)
+@pytest.mark.gen_test(timeout=10)
+async def test_an_event_that_is_not_a_string_is_an_unknown_event(api, base_url):
+    """`{"event": {...}}` once crashed the socket's handler (a dict cannot be looked up in the intents)."""
+    client, _ = await connected(api, base_url)
+    for event in ({"move_to": 1}, ["move_to"], 7):
+        await client.send(event)
+        error = await client.wait_for("error")
+        assert (error["code"], error["detail"]) == ("bad_message", "unknown event None")
+    await client.send("message", text="still here")
+    assert (await client.wait_for("error"))["code"] == "not_in_game"
