@@ -10,6 +10,7 @@ from auth.backend import TokenBackend
 from auth.extensions import resolve as resolve_extensions
 from auth.flush import flush_expired_tokens
 from auth.passwords import PasswordHasher
+from auth.revocations import Revocation
 from auth.service import TokenService
 from auth.tokens import TokenCodec
 from cluster.node import ClusterNode
@@ -20,15 +21,17 @@ from game.results import ResultRecorder
 from game.room import Session
 from edge.heartbeat import Heartbeat
 from edge.origins import OriginPolicy
-from edge.throttles import Throttles
+from cluster.windows import RedisWindows
+from edge.limits import Throttles
+from edge.throttles import LocalWindows, Windows
 from metrics import Metrics
 from settings import Settings
 from store.database import Store
-from store.documents import UserId
 from store.journal import ResultJournal
 
 
 SOCKET_DEADLINE_RESOLUTION = 0.25
+THROTTLE_SWEEP, THROTTLE_SWEEP_EVERY = 10_000, 5.0  # expired throttle windows forgotten, at most this many a pass
 
 
 class Arena:
@@ -42,7 +45,8 @@ class Arena:
         self.hasher = PasswordHasher(settings.PASSWORD_TIME_COST, settings.PASSWORD_MEMORY_COST,
                                      settings.PASSWORD_PARALLELISM, settings.PASSWORD_WORKERS,
                                      settings.PASSWORD_QUEUE, self.metrics, settings.ACCEPT_WEAK_LEGACY_HASHES,
-                                     settings.PASSWORD_BUSY_SHARE)
+                                     settings.PASSWORD_BUSY_SHARE, settings.PASSWORD_QUEUE_PER_CLIENT,
+                                     settings.PASSWORD_FAILURE_SECONDS)
         extensions = resolve_extensions(settings.jwt)  # raises SettingsError naming a path that does not import
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt, extensions.json_encoder))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec, extensions)
@@ -51,21 +55,28 @@ class Arena:
                                  ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
         self.game = Game(settings.game, results, metrics=self.metrics)
         self.tokens.revocation_listeners.append(self._close_revoked)
-        self.throttles = Throttles(settings)
         self.origins = OriginPolicy(settings.ALLOWED_ORIGINS)
         self.deadlines = Deadlines(SOCKET_DEADLINE_RESOLUTION)  # sockets' token expiry and auth timeouts
         self.heartbeat = Heartbeat(settings.game.PING_INTERVAL, settings.game.PING_TIMEOUT,
                                    lambda socket: socket.close(protocol.CLOSE_SILENT_PEER, "ping_timeout"))
         self._flusher = PeriodicCallback(lambda: flush_expired_tokens(store), settings.TOKEN_FLUSH_INTERVAL * 1000)
         self.requests_in_flight = 0
+        self.hashing_requests = 0  # of those, the ones that hash a password (logins, registrations…)
+        self.other_requests_done = 0  # requests answered that hashed no password
+        self._other_requests_seen = 0
+        self.hasher.budget.contended = self._contended
         self.draining = False  # set at the first moment of a SIGTERM: readiness answers 503
         self._idle: Optional[asyncio.Event] = None  # made at shutdown, set when the last request is done
         self._watch_levels()
         self.cluster: Optional[ClusterNode] = None  # cluster mode (ARENA_REDIS_URL): one world over processes
+        windows: Windows = LocalWindows()
         if settings.REDIS_URL:
             self.cluster = ClusterNode(settings, self.game, store, self._revoked_elsewhere)
             self.game.shared = self.cluster
             self.tokens.revocation_listeners.append(self.cluster.publish_revocation)
+            windows = RedisWindows(self.cluster.link)  # limits hold across the processes
+        self.throttles = Throttles(settings, windows)
+        self._throttle_sweeper = PeriodicCallback(lambda: windows.sweep(THROTTLE_SWEEP), THROTTLE_SWEEP_EVERY * 1000)
 
     def _watch_levels(self) -> None:
         """The gauges Prometheus reads at scrape time (metrics.Metrics.watch)."""
@@ -84,16 +95,19 @@ class Arena:
         watch("arena_http_requests_in_flight", "HTTP requests being answered", lambda: self.requests_in_flight)
         watch("arena_ready", "1 while the process takes new players (not draining)", lambda: 0 if self.draining else 1)
 
-    def _close_revoked(self, user_id: UserId, family: Optional[str]) -> None:
-        """A user's tokens (or one login's, `family`) were revoked: their live socket closes with 4001."""
-        session = self.game.sessions.get(user_id)
-        if session is not None and (family is None or session.token_family == family):
+    def _close_revoked(self, revocation: Revocation) -> None:
+        """A user's tokens (or one login's) were revoked: their live socket closes with 4001, unless it is
+        the login the revocation keeps (the caller of a password change)."""
+        session = self.game.session(revocation.user_id)
+        if session is None or (revocation.keep is not None and session.token_family == revocation.keep):
+            return
+        if revocation.family is None or session.token_family == revocation.family:
             session.close(protocol.CLOSE_UNAUTHORIZED, "token_revoked")
 
-    def _revoked_elsewhere(self, user_id: UserId, family: Optional[str]) -> None:
+    def _revoked_elsewhere(self, revocation: Revocation) -> None:
         """Another process revoked a user's tokens (or one login's): the same happens here."""
-        self.tokens.note_revocation(user_id, family)
-        self._close_revoked(user_id, family)
+        self.tokens.note_revocation(revocation)
+        self._close_revoked(revocation)
 
     async def join(self, session: Session) -> None:
         """An authenticated socket enters the game (through the cluster in cluster mode)."""
@@ -115,16 +129,28 @@ class Arena:
     def start(self) -> None:
         """Start the background work: the game loop, and expiring token records in the embedded store."""
         self.game.start()
+        self._throttle_sweeper.start()
         if self.store.kind == "embedded":
             self._flusher.start()
 
     def request_started(self) -> None:
         self.requests_in_flight += 1
 
-    def request_finished(self) -> None:
+    def request_finished(self, hashed: bool = False) -> None:
         self.requests_in_flight -= 1
+        if hashed:
+            self.hashing_requests -= 1
+        else:
+            self.other_requests_done += 1
         if not self.requests_in_flight and self._idle is not None:
             self._idle.set()
+
+    def _contended(self) -> bool:
+        """Does anything besides password hashing want the loop: a running game, or requests that hash no
+        password (answered since the last look, or waiting now)? If not, hashing has no budget to keep."""
+        seen, self._other_requests_seen = self._other_requests_seen, self.other_requests_done
+        return bool(self.game.rooms) or self.other_requests_done != seen or \
+            self.requests_in_flight > self.hashing_requests
 
     async def shutdown(self) -> None:
         """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop the game and the rest."""
@@ -143,6 +169,7 @@ class Arena:
             socket.close(protocol.CLOSE_GOING_AWAY, "server shutting down")
         self.heartbeat.stop()
         self._flusher.stop()
+        self._throttle_sweeper.stop()
         self.hasher.shutdown()  # what still waits for hashing answers 503
         if self.cluster is not None:
             await self.cluster.close()

@@ -146,7 +146,7 @@ class Settings:
     LOG_FORMAT: str = "text"  # or "json": one JSON object per line
     EVENT_LOOP: str = "auto"  # "uvloop" (libuv's loop, faster), "asyncio", or "auto": uvloop where it installs
     METRICS_PORT: int = 0  # 0: /metrics on the API port; else only on this port (same ARENA_HOST)
-    ALLOWED_ORIGINS: tuple[str, ...] = ()  # besides the server's own origin and http://localhost:*/127.0.0.1:*
+    ALLOWED_ORIGINS: tuple[str, ...] = ()  # besides the server's own origin (e.g. http://localhost:* in development)
     MAX_BODY_SIZE: int = 64 * 1024
     IDLE_TIMEOUT: float = 10.0  # seconds a connection may sit idle, or take to send its headers
     BODY_TIMEOUT: float = 10.0  # seconds a request body may take to arrive
@@ -161,9 +161,13 @@ class Settings:
     PASSWORD_BUSY_SHARE: float = 0.08  # share of a core hashing may use while the IOLoop is busy
     ACCEPT_WEAK_LEGACY_HASHES: bool = False  # imported Django md5/sha1/unsalted hashes may log in
     PASSWORD_QUEUE: int = 64  # hashings waiting or running at most; past that, logins get 503 at once
+    PASSWORD_QUEUE_PER_CLIENT: int = 4  # of those, for one address or one account at most (then 503 for it)
+    PASSWORD_FAILURE_SECONDS: float = 0.5  # a wrong password is answered no sooner (whatever the stored hash)
     # DRF-style rates ("5/min", "100/hour"; empty: no limit), answered with 429 and Retry-After.
-    THROTTLE_LOGIN_USERNAME: str = "5/min"  # failed logins per username; a success resets it
-    THROTTLE_LOGIN_ADDRESS: str = "30/min"  # failed logins per client address
+    THROTTLE_LOGIN_USERNAME: str = "5/min"  # login attempts per username; a success resets it
+    THROTTLE_LOGIN_ADDRESS: str = "30/min"  # login attempts per client address, successes included
+    THROTTLE_PASSWORD_USER: str = "5/min"  # password change attempts per user (old password guesses); a success resets it
+    THROTTLE_PASSWORD_ADDRESS: str = "30/min"  # password change attempts per client address
     THROTTLE_REGISTER_ADDRESS: str = "20/hour"  # registrations per client address
     THROTTLE_SOCKET_ADDRESS: str = "120/min"  # game socket connections per client address
     THROTTLE_SOCKET_USER: str = "30/min"  # game socket connections per user
@@ -336,8 +340,9 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
         settings = _cluster_settings(settings)
     if settings.LOG_FORMAT not in LOG_FORMATS:
         raise SettingsError(f"ARENA_LOG_FORMAT: {settings.LOG_FORMAT!r} is not one of {', '.join(LOG_FORMATS)}")
-    for name in ("THROTTLE_LOGIN_USERNAME", "THROTTLE_LOGIN_ADDRESS", "THROTTLE_REGISTER_ADDRESS",
-                 "THROTTLE_SOCKET_ADDRESS", "THROTTLE_SOCKET_USER"):
+    for name in ("THROTTLE_LOGIN_USERNAME", "THROTTLE_LOGIN_ADDRESS", "THROTTLE_PASSWORD_USER",
+                 "THROTTLE_PASSWORD_ADDRESS", "THROTTLE_REGISTER_ADDRESS", "THROTTLE_SOCKET_ADDRESS",
+                 "THROTTLE_SOCKET_USER"):
         try:
             parse_rate(getattr(settings, name))
         except ValueError as exc:

@@ -5,9 +5,11 @@ Two ways to go wrong, both seen on one shared core: hashing threads at normal pr
 core from a busy IOLoop (a login storm halved the token endpoints' rate), and hashing threads at a low
 priority get almost nothing while another process keeps the core busy (a 25 ms login took seconds).
 So the loop's demand decides: it is the time the IOLoop thread ran *or waited to run* over the last
-window (Linux schedstat), which a loop held back by hashing still shows in full. While the loop is not
-busy, hashing runs at normal priority with no budget, competing fairly with other processes; while it
-is, hashing runs on niced threads and starts only while it has used less than `busy_share` of a core
+window (Linux schedstat), which a loop held back by hashing still shows in full. The loop counts as busy
+when that demand is high *and* something besides password hashing wants it (a running game, a request
+that is not waiting for a hash): logins alone are never budgeted against themselves. While the loop is
+not busy, hashing runs at normal priority with no budget, competing fairly with other processes; while
+it is, hashing runs on niced threads and starts only while it has used less than `busy_share` of a core
 over the last second.
 """
 
@@ -58,6 +60,7 @@ class HashingBudget:
                  clock: Callable[[], float] = time.monotonic):
         self.busy_share = busy_share
         self.demand = demand or LoopDemand(clock)
+        self.contended: Callable[[], bool] = lambda: True  # does anything besides hashing want the loop?
         self.clock = clock
         self.loop_busy = False
         self._sampled_at = float("-inf")
@@ -67,7 +70,7 @@ class HashingBudget:
 
     def _sample(self, now: float) -> None:
         if now - self._sampled_at >= SAMPLE_EVERY:
-            self.loop_busy = self.demand.share() >= BUSY
+            self.loop_busy = self.demand.share() >= BUSY and self.contended()
             self._sampled_at = now
 
     def _forget_old(self, now: float) -> None:

@@ -28,6 +28,7 @@ USERS = 256  # socket users per server, as the WebSocket benchmark has
 # nothing measured here hashes a password.
 IDLE = {**CHEAP_PASSWORDS, "GAME_MATCH_INTERVAL": "1000000"}
 SIDES = ("bare", "bare-uv", "REF", "now")
+CREDENTIALS = {"username": "regression", "password": "benchmark pw"}
 
 
 @contextmanager
@@ -52,9 +53,8 @@ class Target:
             self.pair = {"access": mint_access_tokens([1])[0], "refresh": mint_access_tokens([1])[0]}
             self.tokens_file, self.ws = "-", server.url.replace("http", "ws") + "/bare/ws"
             return
-        credentials = {"username": "regression", "password": "benchmark pw"}
-        asyncio.run(api(server.url, "/api/register/", credentials))
-        self.pair = asyncio.run(api(server.url, "/api/token/", credentials))
+        asyncio.run(api(server.url, "/api/register/", CREDENTIALS))
+        self.pair = asyncio.run(api(server.url, "/api/token/", CREDENTIALS))
         tokens = mint_access_tokens(asyncio.run(register_users(server.url, USERS)))
         self.tokens_file = str(BENCH / f"tokens-{server.port}.txt")
         Path(self.tokens_file).write_text("\n".join(tokens) + "\n")
@@ -85,10 +85,14 @@ def rows(seconds: int, handshakes: int) -> dict[str, Callable[[Target], float]]:
     def refresh(target: Target) -> dict:
         return {"refresh": target.pair["refresh"]}
 
+    def login(target: Target) -> dict:
+        return CREDENTIALS
+
     return {
         "/api/token/verify/ c=1 (req/s)": rest("/api/token/verify/", 1, verify),
         "/api/token/verify/ c=32 (req/s)": rest("/api/token/verify/", 32, verify),
         "/api/token/refresh/ c=32 (req/s)": rest("/api/token/refresh/", 32, refresh),
+        "/api/token/ login, Argon2id t=1 m=1MiB, c=4 (req/s)": rest("/api/token/", 4, login),
         "socket connect + auth + welcome, 32 loops (conn/s)": handshake,
     }
 

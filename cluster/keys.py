@@ -43,3 +43,8 @@ def room(room_id: str) -> str:
 def rooms(instance: str) -> str:
     """SET of the room ids a process hosts."""
     return f"{PREFIX}rooms:{instance}"
+
+
+def throttle(key: str) -> str:
+    """ZSET of a throttle's events (id -> ms on Redis's clock) in its sliding window; PX the window's period."""
+    return f"{PREFIX}throttle:{key}"

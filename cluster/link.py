@@ -101,6 +101,18 @@ class RedisLink:
             "claim", [keys.QUEUE, keys.TICKETS, keys.room(room_id), keys.rooms(record.host), *map(keys.seat, users)],
             [room_id, record.encode(), seat.encode(), *users]))
 
+    # Throttles (cluster.windows)
+
+    async def hit_window(self, key: str, limit: int, period: float, event: str) -> float:
+        """Count `event` in the throttle window `key` unless full: 0, else the seconds until one leaves."""
+        return await self._script("hit_window", [keys.throttle(key)], [limit, int(period * 1000), event]) / 1000
+
+    async def count_window(self, key: str, period: float) -> int:
+        return await self._script("count_window", [keys.throttle(key)], [int(period * 1000)])
+
+    async def reset_window(self, key: str) -> None:
+        await self.call(self.client.delete(keys.throttle(key)))
+
     # Sessions and seats
 
     async def take_session(self, user_id: UserId, instance: str) -> tuple[Optional[str], Optional[Seat]]:

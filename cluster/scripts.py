@@ -83,5 +83,31 @@ end
 return 0
 """
 
-SCRIPTS = {"add_ticket": ADD_TICKET, "remove_ticket": REMOVE_TICKET, "claim": CLAIM, "lease": LEASE,
+# Count an event in a throttle's sliding window, unless the window is full.
+# KEYS[1] the window (zset: event id -> milliseconds since the epoch, on Redis's clock)
+# ARGV[1] the limit  ARGV[2] the period in milliseconds  ARGV[3] the event's id
+# Returns 0 when counted, else the milliseconds until the oldest event leaves the window.
+HIT_WINDOW = """
+local now = redis.call('TIME')
+local at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', at - tonumber(ARGV[2]))
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(1, tonumber(oldest[2]) + tonumber(ARGV[2]) - at)
+end
+redis.call('ZADD', KEYS[1], at, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0
+"""
+
+# How many events a throttle's window holds now.
+# KEYS[1] the window  ARGV[1] the period in milliseconds
+COUNT_WINDOW = """
+local now = redis.call('TIME')
+local at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', at - tonumber(ARGV[1]))
+return redis.call('ZCARD', KEYS[1])
+"""
+
+SCRIPTS = {"hit_window": HIT_WINDOW, "count_window": COUNT_WINDOW, "add_ticket": ADD_TICKET, "remove_ticket": REMOVE_TICKET, "claim": CLAIM, "lease": LEASE,
            "delete_if": DELETE_IF}

@@ -9,7 +9,8 @@ class RegisterHandler(APIHandler):
     """`POST /api/register/` `{"username", "password"}` → 201 `{"id", "username"}`."""
 
     async def post(self):
-        self.arena.throttles.register_address.hit(f"address:{self.client_address()}")
+        await self.arena.throttles.register(self.client_address())
+        self.hashing_for()
         username, password = read_fields(self.body_data(), "username", "password")
         try:
             user = await register_user(self.arena.store, self.arena.hasher, username, password)

@@ -11,10 +11,10 @@ from tornado import httputil
 from tornado.httputil import HTTPServerRequest
 
 from arena import Arena
-from auth.passwords import ClientGone, HasherBusy, client_gone
+from auth.passwords import ClientGone, HasherBusy, HashingClient, hashing_client
 from edge.request_ids import HEADER, request_id
 from edge.answers import API_HEADERS, JSON, answer_throttled
-from edge.throttles import Throttled
+from edge.throttles import Throttled, address_key
 from settings import JWTSettings
 from store.database import StoreUnavailable
 
@@ -96,6 +96,8 @@ class APIHandler(tornado.web.RequestHandler):
     is read (edge.server), and Tornado never buffers more than that of a body without a length.
     """
 
+    _hashing = False  # this request hashes a password (hashing_for)
+
     def initialize(self, arena: Arena) -> None:
         """Routes hand every handler the services it uses (handlers.routes)."""
         self.arena = arena
@@ -103,6 +105,16 @@ class APIHandler(tornado.web.RequestHandler):
 
     def client_address(self) -> str:
         return client_address(self.request, self.arena.settings.TRUST_PROXY)
+
+    def hashing_for(self, *accounts: str) -> None:
+        """Passwords this request hashes count against its address's share of the hashing threads (and
+        the accounts', throttle keys); and are skipped if its client has gone before their turn. The
+        arena counts it among the requests that hash, which hashing's budget is not kept against."""
+        hashing_client.set(HashingClient((address_key(self.client_address()), *accounts),
+                                         self.request.connection.stream.closed))
+        if not self._hashing:
+            self._hashing = True
+            self.arena.hashing_requests += 1
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", JSON)
@@ -146,12 +158,10 @@ class APIHandler(tornado.web.RequestHandler):
     def prepare(self):
         self.arena.request_started()
         self._counted = True
-        stream = self.request.connection.stream
-        client_gone.set(lambda: stream.closed())
 
     def on_finish(self) -> None:
         if getattr(self, "_counted", False):
-            self.arena.request_finished()
+            self.arena.request_finished(hashed=self._hashing)
 
     def integer_query(self, name: str, default: int, minimum: int, maximum: int) -> int:
         """A query parameter read as DRF's IntegerField(min_value, max_value) reads it: ASCII digits

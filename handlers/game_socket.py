@@ -61,7 +61,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """The upgrade request: connection attempts per address are throttled before any work."""
         try:
-            self.arena.throttles.socket_address.hit(f"address:{self.address}")
+            await self.arena.throttles.socket_from(self.address)
         except Throttled as exc:
             answer_throttled(self, exc)
             return
@@ -115,7 +115,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         if self._closed:
             return
         try:
-            self.arena.throttles.socket_user.hit(f"user:{user.id}")
+            await self.arena.throttles.socket_for(user.id)
         except Throttled:
             self.close(protocol.CLOSE_RATE_LIMITED, "too_many_connections")
             return

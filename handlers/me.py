@@ -2,7 +2,9 @@
 
 import tornado.web
 
+from auth.tokens import FAMILY_CLAIM
 from auth.users import InvalidFields, public_user
+from edge.limits import user_account
 from handlers.authenticated import AuthenticatedHandler
 from handlers.base import FieldErrors, read_fields
 
@@ -36,8 +38,13 @@ class PasswordChangeHandler(AuthenticatedHandler):
     @tornado.web.authenticated
     async def post(self):
         old_password, new_password = read_fields(self.body_data(), "old_password", "new_password")
+        account, address = user_account(self.current_user.id), self.client_address()
+        await self.arena.throttles.password_changes.admit(account, address)  # a guess of the old password
+        self.hashing_for(account)
         try:
-            tokens = await self.arena.tokens.change_password(await self.stored_user(), old_password, new_password)
+            tokens = await self.arena.tokens.change_password(await self.stored_user(), old_password, new_password,
+                                                             keep=self.auth_token.get(FAMILY_CLAIM))
         except InvalidFields as exc:
             raise FieldErrors(exc.errors) from None
+        await self.arena.throttles.password_changes.succeeded(account, address)
         self.write_json({"detail": PASSWORD_SAVED, **tokens})

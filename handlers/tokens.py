@@ -3,10 +3,13 @@
 import tornado.web
 
 from auth.errors import AuthFailure
+from auth.users import USERNAME_MAX_LENGTH
 from edge.auth_failures import refusal
+from edge.limits import login_account
 from handlers.authenticated import AuthenticatedHandler, auth_failure
-from handlers.base import APIHandler, read_fields
+from handlers.base import APIHandler, FieldErrors, read_fields
 from store.database import username_key
+from store.documents import User
 
 # What an answer that is neither a success nor a refused token means, for the metrics.
 OUTCOMES_BY_STATUS = {400: "bad_request", 413: "bad_request", 415: "bad_request", 429: "throttled",
@@ -53,23 +56,19 @@ class TokenEndpoint(APIHandler):
 
 
 class LoginEndpoint(TokenEndpoint):
-    """A token endpoint that takes a username and password; failed guesses are throttled (429)
-    per username and per client address, before any password is hashed."""
+    """A token endpoint that takes a username and password. Each guess is counted (edge.limits) before
+    any password is hashed, and its hashing counts against the account's share as well as the address's."""
 
     fields = ("username", "password")
 
-    async def login(self, username: str, password: str) -> dict:
-        throttles = self.arena.throttles
-        keys = (f"username:{username_key(username)}", f"address:{self.client_address()}")
-        throttles.login_username.check(keys[0])
-        throttles.login_address.check(keys[1])
-        try:
-            user = await self.arena.tokens.login(username, password)
-        except AuthFailure:
-            throttles.login_username.count(keys[0])
-            throttles.login_address.count(keys[1])
-            raise
-        throttles.login_username.reset(keys[0])
+    async def login(self, username: str, password: str) -> User:
+        if len(username) > USERNAME_MAX_LENGTH:  # Django's limit: longer names are no user's
+            raise FieldErrors({"username": [f"Ensure this field has no more than {USERNAME_MAX_LENGTH} characters."]})
+        account, address = login_account(username_key(username)), self.client_address()
+        await self.arena.throttles.logins.admit(account, address)
+        self.hashing_for(account)
+        user = await self.arena.tokens.login(username, password)
+        await self.arena.throttles.logins.succeeded(account, address)
         return user
 
     def refused_reason(self, failure: AuthFailure) -> str:

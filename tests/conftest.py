@@ -17,9 +17,10 @@ from settings import load_settings
 from tests.client import ApiClient
 
 # Quick hashing, and no throttles: tests that are about throttling set their own rates.
-TEST_SETTINGS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "THROTTLE_LOGIN_USERNAME": "",
-                  "THROTTLE_LOGIN_ADDRESS": "", "THROTTLE_REGISTER_ADDRESS": "", "THROTTLE_SOCKET_ADDRESS": "",
-                  "THROTTLE_SOCKET_USER": ""}
+TEST_SETTINGS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "PASSWORD_FAILURE_SECONDS": 0.0,
+                 "THROTTLE_LOGIN_USERNAME": "",
+                  "THROTTLE_LOGIN_ADDRESS": "", "THROTTLE_PASSWORD_USER": "", "THROTTLE_PASSWORD_ADDRESS": "",
+                  "THROTTLE_REGISTER_ADDRESS": "", "THROTTLE_SOCKET_ADDRESS": "", "THROTTLE_SOCKET_USER": ""}
 BACKEND_VARIABLES = ("MONGO_URL", "ARENA_MONGO_DRIVER")  # the suite runs on whichever backend these name
 TEST_ENV = {"SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs512-" * 2}
 

@@ -11,8 +11,11 @@ from cluster import keys, messages
 from cluster.link import RedisLink
 from cluster.messages import CloseSession, OpenRoom, Player, Redirect, Revoked, RoomRecord, Seat
 from cluster.matchmaking import ClusterMatchmaker
+from cluster.windows import RedisWindows
+from edge.limits import Throttles
+from edge.throttles import Throttled
 from game.matchmaker import Ticket
-from settings import GameSettings
+from settings import GameSettings, load_settings
 from tests.cluster_harness import RedisServer, require_redis
 
 
@@ -65,3 +68,22 @@ def test_seats_and_room_records_read_back_as_they_were_written():
     assert RoomRecord.decode(record.encode()) == record
     with pytest.raises(ValueError):
         messages.decode({"type": "open_doors"})
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_throttle_holds_across_processes(redis_server):
+    """In cluster mode the windows live in Redis: five wrong guesses on three processes are five, not
+    fifteen (each process counted its own before)."""
+    settings = load_settings({"SECRET_KEY": "k" * 40}, THROTTLE_LOGIN_USERNAME="5/min")
+    links = [RedisLink(redis_server.url, 2.0, 1.0) for _ in range(3)]
+    processes = [Throttles(settings, RedisWindows(link)) for link in links]
+    admitted = 0
+    for attempt in range(9):
+        try:
+            await processes[attempt % 3].logins.admit("username:alice", "198.51.100.66")
+            admitted += 1
+        except Throttled:
+            pass
+    assert admitted == 5
+    for link in links:
+        await link.close()

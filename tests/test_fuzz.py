@@ -38,7 +38,9 @@ def server(tmp_path_factory):
     port = free_port()
     process = start_server("--port", str(port), env={
         "SECRET_KEY": "fuzz-secret-key-long-enough-for-every-hmac-algorithm-x", "ARENA_PASSWORD_TIME_COST": "1",
-        "ARENA_PASSWORD_MEMORY_COST": "1024", "ARENA_THROTTLE_LOGIN_USERNAME": "", "ARENA_THROTTLE_LOGIN_ADDRESS": "",
+        "ARENA_PASSWORD_MEMORY_COST": "1024", "ARENA_PASSWORD_FAILURE_SECONDS": "0",
+        "ARENA_THROTTLE_LOGIN_USERNAME": "", "ARENA_THROTTLE_LOGIN_ADDRESS": "", "ARENA_THROTTLE_PASSWORD_USER": "",
+        "ARENA_THROTTLE_PASSWORD_ADDRESS": "",
         "ARENA_THROTTLE_REGISTER_ADDRESS": "", "ARENA_THROTTLE_SOCKET_ADDRESS": "", "ARENA_THROTTLE_SOCKET_USER": "",
         "GAME_MESSAGE_RATE": "100000", "GAME_MESSAGE_BURST": "100000", "GAME_BOT_FILL_AFTER": "0",
         "ARENA_RESULTS_JOURNAL": str(tmp_path_factory.mktemp("journal"))})

@@ -83,3 +83,31 @@ async def test_hashing_while_the_loop_is_busy_runs_on_threads_niced_below_it():
     finally:
         hasher.shutdown()
     assert busy > idle
+
+
+def test_logins_alone_are_never_budgeted_against_themselves():
+    """A loop kept busy only by the requests waiting for hashes is not protected from hashing: a server
+    doing nothing but logins logs people in at full speed."""
+    clock = Clock()
+    budget = HashingBudget(0.08, Demand(1.0), clock)
+    budget.contended = lambda: False
+    for _ in range(20):
+        assert budget.wait(running=1) == 0
+        budget.spent(0.02)
+    assert not budget.loop_busy
+    budget.contended = lambda: True
+    clock.now += 1
+    assert budget.wait(running=0) == 0 and budget.loop_busy  # within the share, then…
+    budget.spent(0.08)
+    assert budget.wait(running=0) > 0
+
+
+@pytest.mark.gen_test
+async def test_the_loop_is_contended_by_other_requests_and_games_not_by_logins(api, arena):
+    arena._contended()
+    assert not arena._contended()
+    await api.register()  # hashes a password: not contention
+    await api.tokens()
+    assert not arena._contended()
+    await api.get("/api/health/live")  # any other request is
+    assert arena._contended() and not arena._contended()

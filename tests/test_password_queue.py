@@ -58,7 +58,7 @@ async def abandoned_login(base_url: str) -> None:
     return stream
 
 
-@pytest.mark.settings(PASSWORD_WORKERS=1)
+@pytest.mark.settings(PASSWORD_WORKERS=1, PASSWORD_QUEUE_PER_CLIENT=10)
 @pytest.mark.gen_test(timeout=10)
 async def test_logins_whose_client_left_are_not_hashed(api, arena, base_url, monkeypatch, block_hashing):
     await api.register()

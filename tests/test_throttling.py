@@ -2,8 +2,7 @@
 
 import pytest
 
-from edge import throttles
-from edge.throttles import Throttle, Throttled
+from edge.throttles import LocalWindows, Throttle, Throttled
 
 gen_test = pytest.mark.gen_test
 ALICE = {"username": "alice", "password": "correct horse"}
@@ -78,18 +77,21 @@ async def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted(api):
     assert is_throttled(response, 3600)
 
 
-def test_throttle_state_expires_and_is_bounded(monkeypatch):
+@gen_test
+async def test_throttle_state_expires_and_is_bounded_in_bytes():
     now = [1000.0]
-    limit = Throttle("2/min", clock=lambda: now[0])
-    limit.count("a")
-    limit.count("a")
+    windows = LocalWindows(clock=lambda: now[0], max_bytes=1000)
+    limit = Throttle("2/min", windows)
+    await limit.hit("a")
+    await limit.hit("a")
     with pytest.raises(Throttled) as refused:
-        limit.check("a")
+        await limit.hit("a")
     assert refused.value.seconds == 60
     now[0] += 60
-    limit.check("a")  # the window has passed
-    assert "a" not in limit._history
-    monkeypatch.setattr(throttles, "MAX_KEYS", 3)
+    await limit.hit("a")  # the window has passed
     for key in "bcdef":
-        limit.count(key)
-    assert list(limit._history) == ["d", "e", "f"]
+        await limit.hit(key * 100)
+    assert windows.size <= 1000 and list(windows._windows)[-1] == "f" * 100  # the least recently used went
+    now[0] += 61
+    windows.sweep()  # nothing touched them: expired windows are forgotten anyway
+    assert windows.size == 0 and not windows._windows
