@@ -2,7 +2,9 @@
 
 Whatever a message says, a JWT-shaped string or a query-string value never reaches a log line: the
 formatters redact them from the finished line, as a last line of defence behind the call sites
-(which log no bodies, and log paths rather than query strings).
+(which log no bodies, and log paths rather than query strings). Nor does a control character a client
+chose (a newline that forges a second line, an ANSI escape, a C1 control, a bidirectional override):
+every field is written with them escaped (`\n`, `\x1b`, `\u202e`); only a traceback keeps its lines.
 """
 
 import logging
@@ -15,6 +17,7 @@ import orjson
 REDACTED = "[redacted]"
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _QUERY_VALUE = re.compile(r"([?&][^=&#\s?]+=)(?!\[redacted\])[^&#\s)\]\"']*")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # `extra=` fields a JSON line carries when the call site gives them.
 FIELDS = ("request_id", "user_id", "room", "close_code", "close_reason", "status", "method", "path",
@@ -30,9 +33,17 @@ def redact(line: str) -> str:
     return redact_query(_JWT.sub(REDACTED, line))
 
 
+def escape_controls(text: str) -> str:
+    """Control and bidirectional characters as escapes: what a client sends cannot forge or hide lines."""
+    return _CONTROLS.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
@@ -43,11 +54,11 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+                "level": record.levelname, "logger": record.name, "message": escape_controls(record.getMessage())}
         for name in FIELDS:
             value = getattr(record, name, None)
             if value is not None:
-                line[name] = value
+                line[name] = escape_controls(value) if isinstance(value, str) else value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return redact(orjson.dumps(line, default=str).decode())

@@ -8,9 +8,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any, Iterator, Optional, TextIO
 
+from auth.users import username_errors
+
 CHUNK = 1 << 16
 MAX_RECORD = 1 << 20  # one record larger than this is not a dumpdata record
-USERNAME_MAX_LENGTH = 150
 _BETWEEN_RECORDS = " \t\r\n,[]"
 
 
@@ -22,8 +23,28 @@ class BadRecord(ValueError):
     """One record cannot be imported; the message says why, and the import goes on."""
 
 
+def _end_of_value(buffer: str, position: int) -> Optional[int]:
+    """Where the array or object starting at `position` ends (None: not within the buffer), without
+    decoding it: a record nested too deeply for the decoder is skipped this way."""
+    depth, in_string, escaped = 0, False, False
+    for index in range(position, len(buffer)):
+        char = buffer[index]
+        if in_string:
+            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+        elif char in "]}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+    return None
+
+
 def read_records(stream: TextIO) -> Iterator[Any]:
-    """Every top-level value of a JSON array or of JSON lines, in order, reading CHUNK at a time."""
+    """Every top-level value of a JSON array or of JSON lines, in order, reading CHUNK at a time; a
+    value nested too deeply to decode comes as a BadRecord, and reading goes on after it."""
     decoder = json.JSONDecoder()
     buffer, position, ended = "", 0, False
     while True:
@@ -35,6 +56,12 @@ def read_records(stream: TextIO) -> Iterator[Any]:
             except json.JSONDecodeError as exc:
                 if ended:
                     raise DumpError(f"not JSON near {buffer[position:position + 40]!r}: {exc.msg}") from None
+            except RecursionError:
+                end = _end_of_value(buffer, position)
+                if end is not None:
+                    position = end
+                    yield BadRecord("nested too deeply to be a dumpdata record")
+                    continue
             else:
                 yield record
                 continue
@@ -89,14 +116,16 @@ def integer(fields: dict, name: str) -> int:
     value = fields.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRecord(f"{name} is not an integer: {value!r}")
+    if not -2 ** 63 <= value < 2 ** 63:  # what MongoDB stores as an integer
+        raise BadRecord(f"{name} is out of range: {value}")
     return value
 
 
 def user_fields(fields: dict) -> dict:
     """The `auth.user` fields a user keeps here, checked."""
     username = text(fields, "username")
-    if not username or len(username) > USERNAME_MAX_LENGTH:
-        raise BadRecord(f"username {username!r} is empty or longer than {USERNAME_MAX_LENGTH} characters")
+    if problems := username_errors(username):  # registration's rules: no spaces, controls or markup
+        raise BadRecord(f"username {username[:200]!r}: {problems[0]}")
     is_active = fields.get("is_active", True)
     if not isinstance(is_active, bool):
         raise BadRecord(f"is_active is not a boolean: {is_active!r}")

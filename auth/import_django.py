@@ -67,12 +67,18 @@ class Report:
                                                  ("created", "updated", "unchanged", "skipped") if counts[outcome]))
             lines += [f"  skipped {number}: {reason}" for reason, number in self.reasons[model].most_common()]
         if self.passwords:
-            weak = self.passwords["weak"]
-            lines.append(f"passwords: {self.passwords['usable']} log in as they are"
-                         + (f", {weak} weak (MD5/SHA-1) " + ("accepted: ARENA_ACCEPT_WEAK_LEGACY_HASHES is on"
-                                                             if accept_weak else "log in only after a password reset")
-                            if weak else "")
-                         + (f", {self.passwords['unusable']} unusable (never log in)" if self.passwords["unusable"] else ""))
+            counts = self.passwords
+            weak_fate = "accepted: ARENA_ACCEPT_WEAK_LEGACY_HASHES is on" if accept_weak else \
+                "log in only after a password reset"
+            parts = [f"{counts['strong']} log in as they are"]
+            if counts["weak"]:
+                parts.append(f"{counts['weak']} weak (MD5/SHA-1, or too few iterations) {weak_fate}")
+            if counts["too_costly"]:
+                parts.append(f"{counts['too_costly']} too costly to check (work factor above the ceiling): "
+                             "log in only after a password reset")
+            if counts["unusable"]:
+                parts.append(f"{counts['unusable']} unusable (never log in)")
+            lines.append("passwords: " + ", ".join(parts))
         if self.highest_id:
             lines.append(f"user ids: users registered from now on get ids above {self.highest_id}")
         return "\n".join(lines)
@@ -101,6 +107,8 @@ class DjangoImport:
 
     async def _one(self, record: Any, models: tuple, handlers: dict) -> None:
         try:
+            if isinstance(record, BadRecord):
+                raise record
             model, pk, fields = split(record)
         except BadRecord as exc:
             if models == FIRST_PASS:  # reported once, not once per pass
@@ -122,11 +130,14 @@ class DjangoImport:
             await self._create(incoming)
         else:
             await self._merge(USER, existing, incoming)
-        kind = legacy_hashes.algorithm(incoming["password"])
-        self.report.passwords["unusable" if kind in ("unusable", "unknown") else
-                              "weak" if kind in legacy_hashes.WEAK else "usable"] += 1
+        self.report.passwords[legacy_hashes.strength(incoming["password"])] += 1
+
+    async def _refuse_lookalike(self, username: str) -> None:
+        if await self.store.username_skeleton_taken(skeleton(username)):
+            raise BadRecord(f"looks taken: {username!r} looks like another user's username")
 
     async def _create(self, incoming: dict) -> None:
+        await self._refuse_lookalike(incoming["username"])
         user = {**incoming, "username_key": username_key(incoming["username"]),
                 "username_skeleton": skeleton(incoming["username"]), "score": INITIAL_SCORE, "photo": "",
                 IMPORTED: incoming}
@@ -154,6 +165,8 @@ class DjangoImport:
         changes = {name: value for name, value in incoming.items()
                    if value != existing.get(name) and existing.get(name) == snapshot.get(name, existing.get(name))}
         if "username" in changes:
+            if skeleton(changes["username"]) != existing.get("username_skeleton"):
+                await self._refuse_lookalike(changes["username"])
             changes.update(username_key=username_key(changes["username"]),
                            username_skeleton=skeleton(changes["username"]))
         merged = {**snapshot, **incoming}

@@ -3,6 +3,11 @@
 A user keeps their Django hash until their first login here, which replaces it with ours (Argon2id).
 The checks block (PBKDF2 runs hundreds of thousands of iterations): callers run them off the IOLoop.
 Unsalted and salted MD5/SHA-1 are accepted only when the operator allows weak hashes.
+
+A hash carries its own cost, so an imported one could make each check take minutes (or hours: bcrypt
+cost 31). Each format's work factor is bounded: above the ceiling (about twice Django's current
+default) a hash is `too_costly` and never checked (its user needs a password reset); below the floor
+it is `weak`, like MD5.
 """
 
 import base64
@@ -22,6 +27,18 @@ _UNSALTED_MD5 = re.compile(r"[0-9a-f]{32}")
 _argon2 = Argon2Hasher()
 
 
+# Work factors: (floor, ceiling) of the number each format's cost is read as (see `work`).
+WORK_BOUNDS = {
+    "pbkdf2_sha256": (10_000, 2_000_000),  # iterations; Django 5.2 writes 1,000,000 (0.4 s here)
+    "pbkdf2_sha1": (10_000, 2_000_000),
+    "bcrypt": (10, 13),  # log2 rounds; Django writes 12 (0.3 s)
+    "bcrypt_sha256": (10, 13),
+    "scrypt": (2 ** 15, 2 ** 21),  # N·r·p; Django writes 2^14·8·1 (0.06 s)
+    "argon2": (8 * 1024, 1024 * 1024),  # time cost × memory KiB; Django writes 2 × 102,400 (0.13 s)
+}
+MAX_SCRYPT_MEMORY = 256 * 1024 * 1024  # bytes: 128 · N · r
+
+
 def algorithm(encoded: str) -> str:
     """The Django hasher that made `encoded`: `pbkdf2_sha256`, …, `unusable` (`!…`), or `unknown`."""
     if not encoded or encoded.startswith("!"):
@@ -32,16 +49,49 @@ def algorithm(encoded: str) -> str:
     return name if name in STRONG or name in WEAK else "unknown"
 
 
+def work(encoded: str) -> int:
+    """The work factor a strong hash states (WORK_BOUNDS says in what unit); ValueError if unreadable."""
+    name, _, rest = encoded.partition("$")
+    fields = rest.split("$")
+    if name.startswith("pbkdf2_"):
+        return int(fields[0])
+    if name.startswith("bcrypt"):
+        return int(fields[2])  # after the name, "$2b$12$…" splits into '', '2b', '12', …
+    if name == "scrypt":
+        n, r, p = int(fields[0]), int(fields[2]), int(fields[3])
+        if 128 * n * r > MAX_SCRYPT_MEMORY:
+            return WORK_BOUNDS["scrypt"][1] + 1
+        return n * r * p
+    parameters = dict(part.split("=") for part in fields[2].split(","))  # argon2$argon2id$v=19$m=…,t=…,p=…$…
+    return int(parameters["t"]) * int(parameters["m"])
+
+
+def strength(encoded: str) -> str:
+    """`strong`, `weak` (a weak format, or a strong one below its floor), `too_costly` (above its
+    ceiling: never checked) or `unusable` (`!…`, unknown formats, unreadable costs)."""
+    name = algorithm(encoded)
+    if name in WEAK:
+        return "weak"
+    if name not in STRONG:
+        return "unusable"
+    try:
+        cost = work(encoded)
+    except (ValueError, IndexError, KeyError):
+        return "unusable"
+    floor, ceiling = WORK_BOUNDS[name]
+    return "too_costly" if cost > ceiling else "weak" if cost < floor else "strong"
+
+
 def can_log_in(encoded: str, accept_weak: bool) -> bool:
     """Whether a user with this hash can log in here (otherwise only after a password reset)."""
-    name = algorithm(encoded)
-    return name in STRONG or (accept_weak and name in WEAK)
+    kind = strength(encoded)
+    return kind == "strong" or (accept_weak and kind == "weak")
 
 
 def verify(encoded: str, password: str, accept_weak: bool) -> bool:
     """Does `password` match the Django hash `encoded`? Blocking; False for any malformed hash."""
     if not can_log_in(encoded, accept_weak):
-        return False
+        return False  # nothing is computed for a hash that is out of bounds
     try:
         return _CHECKS[algorithm(encoded)](encoded, password.encode("utf-8"))
     except (ValueError, TypeError, IndexError, binascii.Error, InvalidHashError, VerificationError):

@@ -6,11 +6,23 @@ this process makes; revoked families are loaded once and added to on every logou
 """
 
 from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Optional
 
 from store.database import Store
 from store.documents import UserId
 
 GENERATIONS_KEPT = 100_000
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """Tokens revoked: every token of the user (`family` None) or one login's. `keep` names a login whose
+    live socket stays open: the caller of a password change, who carries on with the new pair."""
+
+    user_id: UserId
+    family: Optional[str] = None
+    keep: Optional[str] = None
 
 
 class RevocationCache:

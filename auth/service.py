@@ -13,7 +13,7 @@ from auth.errors import (
 )
 from auth.extensions import AuthExtensions
 from auth.passwords import PasswordHasher
-from auth.revocations import RevocationCache
+from auth.revocations import Revocation, RevocationCache
 from auth.tokens import (
     FAMILY_CLAIM, GENERATION_CLAIM, RefreshToken, SlidingToken, Token, TokenCodec, UntypedToken,
 )
@@ -70,7 +70,7 @@ class TokenService:
         self.tracks_rotation = (settings.ROTATE_REFRESH_TOKENS and settings.BLACKLIST_AFTER_ROTATION
                                 and self.blacklist_enabled)
         # Told (user id, family) when tokens are revoked; family None means every token of the user.
-        self.revocation_listeners: list[Callable[[UserId, Optional[str]], None]] = []
+        self.revocation_listeners: list[Callable[[Revocation], None]] = []
         self.revocations = RevocationCache(store)
 
     # Issuing
@@ -162,7 +162,7 @@ class TokenService:
             expiry = datetime.fromtimestamp(self.clock() + self.settings.REFRESH_TOKEN_LIFETIME.total_seconds(),
                                             timezone.utc)
             await self.store.revoke_family(family, user_id, expiry)
-            self._notify_revoked(user_id, family)
+            self._notify_revoked(Revocation(user_id, family))
 
     @staticmethod
     def is_revoked(generation: int, token: Token) -> bool:
@@ -286,28 +286,30 @@ class TokenService:
     async def revoke_user_tokens(self, user_id: UserId) -> None:
         """Invalidate every token issued to the user so far (one atomic update), and tell live sessions."""
         await self.store.next_token_generation(user_id)
-        self._notify_revoked(user_id, None)
+        self._notify_revoked(Revocation(user_id))
 
-    async def change_password(self, user: User, old_password: str, new_password: str) -> dict:
+    async def change_password(self, user: User, old_password: str, new_password: str,
+                              keep: Optional[str] = None) -> dict:
         """Change the password: every other session ends (tokens refused, sockets closed); the caller
-        gets a fresh pair to carry on with."""
+        gets a fresh pair to carry on with, and the socket of its login (`keep`) stays open for it."""
         user = await change_password(self.store, self.hasher, user, old_password, new_password)
-        self._notify_revoked(user.id, None)
+        self._notify_revoked(Revocation(user.id, keep=keep))
         return await self.tokens_for_user(user)
 
     async def deactivate_user(self, user_id: UserId) -> None:
-        """Set the user inactive; their live sessions end as after a revoke-all."""
-        await self.store.update_user(user_id, is_active=False)
-        self._notify_revoked(user_id, None)
+        """Set the user inactive and revoke every token in the same update: their live sessions end, and
+        stateless checks refuse their tokens at once (the generation moved), not at expiry."""
+        await self.store.deactivate_user(user_id)
+        self._notify_revoked(Revocation(user_id))
 
-    def _notify_revoked(self, user_id: UserId, family: Optional[str]) -> None:
-        self.note_revocation(user_id, family)
+    def _notify_revoked(self, revocation: Revocation) -> None:
+        self.note_revocation(revocation)
         for listener in list(self.revocation_listeners):
-            listener(user_id, family)
+            listener(revocation)
 
-    def note_revocation(self, user_id: UserId, family: Optional[str]) -> None:
+    def note_revocation(self, revocation: Revocation) -> None:
         """A revocation made here or, in cluster mode, by another process: stateless checks see it."""
-        if family is None:
-            self.revocations.user_revoked(user_id)
+        if revocation.family is None:
+            self.revocations.user_revoked(revocation.user_id)
         else:
-            self.revocations.family_revoked(family)
+            self.revocations.family_revoked(revocation.family)

@@ -47,11 +47,13 @@ class CloseSession:
 
 @dataclass(frozen=True)
 class Revoked:
-    """To every process: a user's tokens (or one login's, `family`) were revoked by `origin`."""
+    """To every process: a user's tokens (or one login's, `family`) were revoked by `origin`; the socket of
+    the login `keep` stays open (auth.revocations.Revocation)."""
 
     user: UserId
     family: Optional[str]
     origin: str
+    keep: Optional[str] = None
 
 
 Message = Union[OpenRoom, Redirect, CloseSession, Revoked]
@@ -82,7 +84,7 @@ def decode(fields: dict[str, str]) -> Message:
         return Redirect(int(fields["user"]), fields["room"], fields["url"])
     if kind is CloseSession:
         return CloseSession(int(fields["user"]))
-    return Revoked(int(fields["user"]), fields.get("family") or None, fields["origin"])
+    return Revoked(int(fields["user"]), fields.get("family") or None, fields["origin"], fields.get("keep") or None)
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ process holds (also what a Redis restart lost).
 import asyncio
 import logging
 import time
-from typing import Callable, Coroutine, Optional
+from typing import Callable, Coroutine
 
+from auth.revocations import Revocation
 from cluster import keys, messages
 from cluster.link import ClusterUnavailable, RedisLink
 from cluster.matchmaking import ClusterMatchmaker
@@ -30,7 +31,7 @@ class ClusterNode:
     """Implements game.game.SharedQueue; `join` and `leave` wrap the game's connect and disconnect."""
 
     def __init__(self, settings: Settings, game: Game, store: Store,
-                 on_revoked: Callable[[UserId, Optional[str]], None]):
+                 on_revoked: Callable[[Revocation], None]):
         self.settings = settings
         self.game = game
         self.instance = settings.INSTANCE
@@ -123,8 +124,8 @@ class ClusterNode:
         """The user's socket here closed: the cluster forgets it, unless a newer one elsewhere took over."""
         self._spawn(self.link.release_session(user_id, self.instance))
 
-    def publish_revocation(self, user_id: UserId, family: Optional[str]) -> None:
-        self._spawn(self.link.publish(Revoked(user_id, family, self.instance)))
+    def publish_revocation(self, revocation: Revocation) -> None:
+        self._spawn(self.link.publish(Revoked(revocation.user_id, revocation.family, self.instance, revocation.keep)))
 
     def url_of(self, instance: str) -> str:
         presence = self.instances.get(instance)
@@ -218,7 +219,7 @@ class ClusterNode:
         elif isinstance(message, CloseSession):
             self._spawn(self._close_if_replaced(message.user))
         elif isinstance(message, Revoked) and message.origin != self.instance:
-            self.on_revoked(message.user, message.family)
+            self.on_revoked(Revocation(message.user, message.family, message.keep))
 
     async def _close_if_replaced(self, user_id: UserId) -> None:
         """Another process took the user's session: close ours, unless the user has meanwhile come back

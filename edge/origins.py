@@ -2,8 +2,8 @@
 
 A pattern is `scheme://host[:port]`: the host may start with `*.` (any subdomain, not the domain
 itself) and the port may be `*` (any port); no port means the scheme's default. IPv6 hosts are
-bracketed (`http://[::1]:*`). Besides ARENA_ALLOWED_ORIGINS, the server's own origin and local
-development origins are always allowed.
+bracketed (`http://[::1]:*`). Besides ARENA_ALLOWED_ORIGINS, the server's own origin is always allowed;
+local development pages (`http://localhost:*`) only when the operator lists them.
 """
 
 from dataclasses import dataclass
@@ -12,7 +12,6 @@ from typing import Optional
 from settings import SettingsError
 
 DEFAULT_PORTS = {"http": "80", "https": "443"}
-LOCAL_ORIGINS = ("http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*")
 
 
 def _split(text: str, port_wildcard: bool) -> Optional[tuple[str, str, str]]:
@@ -57,7 +56,7 @@ class OriginPattern:
 class OriginPolicy:
     def __init__(self, allowed: tuple[str, ...]):
         try:
-            self.patterns = [OriginPattern.parse(text) for text in (*LOCAL_ORIGINS, *allowed)]
+            self.patterns = [OriginPattern.parse(text) for text in allowed]
         except ValueError as exc:
             raise SettingsError(f"ARENA_ALLOWED_ORIGINS: {exc}") from None
 

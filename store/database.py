@@ -339,6 +339,11 @@ class Store:
         await self.users.update_one({"id": user_id}, {"$inc": {"token_generation": 1}})
 
     @bounded
+    async def deactivate_user(self, user_id: UserId) -> None:
+        """Inactive, and every token issued so far revoked (the next generation), in one update."""
+        await self.users.update_one({"id": user_id}, {"$set": {"is_active": False}, "$inc": {"token_generation": 1}})
+
+    @bounded
     async def token_generation(self, user_id: UserId) -> int:
         user = await self.users.find_one({"id": user_id}, {"token_generation": 1})
         return (user or {}).get("token_generation", 0)

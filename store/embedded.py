@@ -14,6 +14,7 @@ silently differing. TTL indexes are accepted but not enforced: the server delete
 itself (auth.flush).
 """
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Optional
@@ -29,6 +30,7 @@ _COMPARISONS = {
 
 
 _INDEX_OPTIONS = {"expireAfterSeconds", "name", "background"}  # accepted; others are not emulated
+SCAN_SLICE = 1000  # documents a cursor examines between turns of the event loop
 
 
 def _copy(value: Any) -> Any:
@@ -206,11 +208,19 @@ class Cursor:
         self._limit = count
         return self
 
-    def _run(self) -> Iterator[dict]:
-        if not self._sort and self._limit:  # stop at the limit instead of matching everything
-            matching = self._collection._matching(self._query)
-            return iter([_project(document, self._projection) for _, document in zip(range(self._limit), matching)])
-        documents = list(self._collection._matching(self._query))
+    async def _run(self) -> Iterator[dict]:
+        """The results; a scan yields to the event loop every SCAN_SLICE documents, so a query that reads
+        a whole collection (the flush of expired tokens, say) never stalls the game."""
+        candidates, rest = self._collection._candidates(_copy(self._query))
+        stop_at = self._limit if self._limit and not self._sort else None  # no sort: stop at the limit
+        documents = []
+        for examined, document in enumerate(candidates, 1):
+            if matches(document, rest):
+                documents.append(document)
+                if stop_at is not None and len(documents) == stop_at:
+                    break
+            if examined % SCAN_SLICE == 0:
+                await asyncio.sleep(0)
         for field, direction in reversed(self._sort):
             def sort_key(document, field=field):
                 found = _values(document, field)
@@ -228,7 +238,7 @@ class Cursor:
 
     async def __anext__(self) -> dict:
         if self._results is None:
-            self._results = self._run()
+            self._results = await self._run()
         try:
             return next(self._results)
         except StopIteration:

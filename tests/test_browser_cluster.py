@@ -71,3 +71,21 @@ def test_after_two_failed_redirects_the_page_goes_back_to_its_own_origin(browser
         assert urls[:4] == [a.ws_url, b.public_url, b.public_url, a.ws_url]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("cluster", [{}], indirect=True)
+def test_the_page_takes_its_token_to_no_host_it_does_not_trust(browser, cluster):
+    """A redirect carries the token: a process announcing a URL on another host (a misconfiguration, or a
+    Redis someone else writes to) is not followed; the page stays with the server it came from."""
+    a, = cluster.start("a")
+    cluster.env["ARENA_PUBLIC_URL"] = "ws://evil.example:9/wss/multiplayer/"
+    b, = cluster.start("b")
+    queue_two_players_on(b)
+    context, page = open_page(browser, a.url)
+    try:
+        register(page)
+        page.click("#play")
+        page.wait_for_function("window.arena.socketUrls.length >= 3", timeout=20000)
+        assert set(page.evaluate("window.arena.socketUrls")) == {a.ws_url}
+    finally:
+        context.close()

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import tracemalloc
 import uuid
 
@@ -17,6 +18,7 @@ import jwt as pyjwt
 import pytest
 from pymongo import MongoClient
 
+from auth import legacy_hashes
 from auth.django_dump import read_records
 from auth.import_django import DjangoImport, Report
 from tests.conftest import TEST_ENV
@@ -177,6 +179,47 @@ async def test_bad_records_are_reported_with_their_pk_and_skipped(store, tmp_pat
     assert (await store.user_record(7))["score"] == 1500
 
 
+def user_record(pk: int, username: str, password: str = "!x") -> dict:
+    return {"model": "auth.user", "pk": pk, "fields": {"username": username, "password": password,
+                                                       "date_joined": "2024-01-02T03:04:05Z"}}
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_imported_names_meet_registrations_rules_and_odd_records_are_skipped_not_crashed_on(store, tmp_path):
+    """Names with newlines, escapes, bidi controls, markup or spaces, look-alikes of another user, a
+    record nested too deeply for the decoder and a score MongoDB cannot store: each skipped with its
+    reason (they were imported, or the import died with a traceback)."""
+    records = [user_record(1, "admin"), user_record(2, "ev\nil"), user_record(3, "red\x1b[31m"),
+               user_record(4, "abc\u202egpj.exe"), user_record(5, "<b>bold</b>"), user_record(6, " spaced "),
+               user_record(7, "\u0430dmin"),  # a Cyrillic а
+               {"model": "game.player", "pk": 1, "fields": {"user": 1, "score": 2 ** 63, "photo": ""}}]
+    dump = tmp_path / "odd.json"
+    dump.write_text("[" + ",".join(json.dumps(record) for record in records[:2]) + "," + "{\"x\":" * 100_000 + "1"
+                    + "}" * 100_000 + "," + ",".join(json.dumps(record) for record in records[2:]) + "]",
+                    encoding="utf-8")
+    report, output = await import_dump(store, str(dump))
+    for pk in (2, 3, 4, 5, 6):
+        assert f"skipped auth.user pk={pk}: username " in output and "Enter a valid username" in output
+    assert "skipped auth.user pk=7: looks taken: 'аdmin' looks like another user's username" in output
+    assert "skipped (not a record) pk=None: nested too deeply to be a dumpdata record" in output
+    assert "skipped game.player pk=1: score is out of range: 9223372036854775808" in output
+    assert [user["username"] async for user in store.users.find({})] == ["admin"]
+
+
+def test_a_hash_whose_work_factor_is_out_of_bounds_is_never_computed():
+    """A PBKDF2 hash of 100,000,000 iterations tied up the hashing threads for seconds a guess; bcrypt
+    cost 31 for hours. Above the ceiling a hash is never checked; below the floor it is weak."""
+    assert legacy_hashes.strength("pbkdf2_sha256$100000000$salt$AAAA") == "too_costly"
+    assert legacy_hashes.strength("bcrypt$$2b$31$" + "a" * 53) == "too_costly"
+    assert legacy_hashes.strength("scrypt$1048576$salt$8$1$AAAA") == "too_costly"  # 1 GiB of memory
+    assert legacy_hashes.strength("pbkdf2_sha256$1$salt$AAAA") == "weak"
+    assert legacy_hashes.strength("pbkdf2_sha256$1000000$salt$AAAA") == "strong"  # Django 5.2's default
+    started = time.perf_counter()
+    assert not legacy_hashes.verify("pbkdf2_sha256$100000000$salt$AAAA", "guess", accept_weak=True)
+    assert not legacy_hashes.verify("pbkdf2_sha256$1$salt$AAAA", "guess", accept_weak=False)
+    assert time.perf_counter() - started < 0.1
+
+
 def test_dumps_are_streamed_not_loaded():
     """A dump of 200,000 users is read with the memory of a few records, in both dumpdata formats."""
     record = ('{"model": "auth.user", "pk": %d, "fields": {"username": "user%d", "password": "!", '
@@ -231,8 +274,8 @@ def test_the_command_imports_into_mongodb_and_refuses_the_embedded_store(django_
             client.drop_database(database)
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
     assert "auth.user: 12 created" in runs[0].stdout and "auth.user: 12 unchanged" in runs[1].stdout
-    assert "passwords: 8 log in as they are, 3 weak (MD5/SHA-1) log in only after a password reset, " \
-           "1 unusable (never log in)" in runs[0].stdout
+    assert "passwords: 8 log in as they are, 3 weak (MD5/SHA-1, or too few iterations) log in only after a " \
+           "password reset, 1 unusable (never log in)" in runs[0].stdout
     assert ids == sorted(django_site["ids"].values())
 
 

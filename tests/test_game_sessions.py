@@ -114,6 +114,15 @@ async def test_origin_allow_list(api, base_url):
     with pytest.raises(HTTPClientError) as refused:
         await GameClient.connect(base_url, tokens["access"], headers={"Origin": "http://evil.example"})
     assert refused.value.code == 403
+    with pytest.raises(HTTPClientError) as refused:  # a local development page only when the operator asks
+        await GameClient.connect(base_url, tokens["access"], headers={"Origin": "http://localhost:3000"})
+    assert refused.value.code == 403
+
+
+@pytest.mark.settings(game=QUICK, ALLOWED_ORIGINS=("http://localhost:*",))
+@pytest.mark.gen_test(timeout=10)
+async def test_local_development_origins_when_the_operator_allows_them(api, base_url):
+    tokens = await api.login()
     local = await GameClient.connect(base_url, tokens["access"], headers={"Origin": "http://localhost:3000"})
     await local.wait_for("welcome")
 

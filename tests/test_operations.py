@@ -4,7 +4,10 @@ and a request id on every answer and in the access log."""
 import asyncio
 import logging
 
+import orjson
 import pytest
+
+from logs import JsonFormatter, TextFormatter
 
 from tests.test_password_queue import block_hashing, until  # noqa: F401 (a fixture)
 from tests.test_store_faults import hang
@@ -63,3 +66,17 @@ async def test_a_proxys_request_id_is_kept_only_when_the_proxy_is_trusted(api, t
     assert (sent.headers["X-Request-ID"] == "lb-42.a") is trusted
     odd = await api.get("/api/health/live", headers={"X-Request-ID": "bad id!"})
     assert odd.headers["X-Request-ID"] != "bad id!"
+
+
+def test_control_characters_a_client_chose_are_escaped_in_both_log_formats():
+    """A close reason (or a request target) with a newline and an ANSI escape forged a log line of its
+    own; a C1 control reached both formats. Every field is written with them escaped."""
+    forged = "bye\nWARNING arena: admin logged in \x1b[31m\x85\u202e"
+    record = logging.LogRecord("arena.socket", logging.INFO, __file__, 1, "socket closed %s %s", (4001, forged), None)
+    record.close_reason = forged
+    text = TextFormatter().format(record)
+    assert "\n" not in text and "\x1b" not in text and "\x85" not in text and "\u202e" not in text
+    assert "bye\\nWARNING arena: admin logged in \\x1b[31m\\x85\\u202e" in text
+    line = orjson.loads(JsonFormatter().format(record))
+    for value in (line["message"], line["close_reason"]):
+        assert not any(char in value for char in "\n\x1b\x85\u202e")

@@ -118,7 +118,7 @@ async def test_revoke_all_logs_the_user_out_everywhere(api, store):
 async def test_revoke_all_notifies_listeners(api, arena):
     tokens = await api.login()
     revoked = []
-    arena.tokens.revocation_listeners.append(lambda user_id, family: revoked.append((user_id, family)))
+    arena.tokens.revocation_listeners.append(lambda revocation: revoked.append((revocation.user_id, revocation.family)))
     await api.post("/api/token/revoke-all/", token=tokens["access"])
     assert revoked == [(int(claims(tokens["access"])["user_id"]), None)]
 
@@ -190,3 +190,19 @@ async def test_logins_do_not_block_the_ioloop(api):
     assert health.status == 200
     assert not all(login.done() for login in logins), "health waited for the password hashing"
     assert [login.status for login in await asyncio.gather(*logins)] == [200] * 4
+
+
+@gen_test(timeout=20)
+async def test_a_flush_among_many_records_that_have_not_expired_lets_other_work_run(store):
+    """The embedded store found the few expired records by scanning every one in one go (664 ms at
+    300,000 records): a scan now yields to the loop between slices, as MongoDB's index makes it needless."""
+    future = utcnow() + timedelta(days=1)
+    for n in range(5000):
+        await store.outstanding_tokens.insert_one({"_id": f"t{n}", "user_id": 1, "expires_at": future})
+    others_ran = 0
+    flushing = asyncio.ensure_future(flush_expired_tokens(store))
+    while not flushing.done():
+        others_ran += 1
+        await asyncio.sleep(0)
+    assert await flushing == 0
+    assert others_ran >= (3 if store.kind == "embedded" else 1)

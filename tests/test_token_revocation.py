@@ -156,3 +156,14 @@ async def test_a_revocation_whose_signal_was_lost_closes_the_socket_at_its_reche
     for session in arena.game.connected_sessions():
         await session.recheck()
     assert await client.wait_closed() == (4001, "token_revoked")
+
+
+@BOTH_MODES
+@pytest.mark.gen_test(timeout=10)
+async def test_a_deactivated_user_is_refused_at_once_in_stateless_mode_too(api, arena, jwt_overrides):
+    """Stateless Bearer checks read no user: a deactivation moves the user's generation in the same update,
+    so the in-process revocation cache refuses their tokens at once instead of at expiry."""
+    tokens = await api.login()
+    assert (await api.get("/api/me/", token=tokens["access"])).status == 200
+    await arena.tokens.deactivate_user(1)
+    assert (await api.get("/api/me/", token=tokens["access"])).status == 401

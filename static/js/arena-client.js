@@ -29,9 +29,11 @@ function claims(token) {
 
 export class ArenaClient extends EventTarget {
   // Events: "access" (detail: the new access token), "expired" (the session cannot be renewed).
-  constructor({ baseUrl = location.origin, storage = sessionStorage, storageKey = "arena.refresh" } = {}) {
+  constructor({ baseUrl = location.origin, storage = sessionStorage, storageKey = "arena.refresh",
+    redirectHosts = [] } = {}) {
     super();
     this.baseUrl = baseUrl.replace(/\/$/, "");
+    this.redirectHosts = redirectHosts; // other hosts a cluster's processes may redirect the socket to
     this.storage = storage;
     this.storageKey = storageKey;
     this.access = null;
@@ -167,7 +169,7 @@ export class GameConnection extends EventTarget {
         this.failedRedirects = 0;
         this.dispatchEvent(new Event("online"));
       }
-      if (event.event === "redirect") this.redirectUrl = event.url;
+      if (event.event === "redirect" && this.trusts(event.url)) this.redirectUrl = event.url;
       this.dispatchEvent(new CustomEvent("event", { detail: event }));
     };
     socket.onclose = (close) => this.closed(close);
@@ -194,6 +196,18 @@ export class GameConnection extends EventTarget {
     const delay = RETRY_DELAYS[Math.min(this.attempt++, RETRY_DELAYS.length - 1)];
     this.dispatchEvent(new CustomEvent("offline", { detail: { attempt: this.attempt, delay } }));
     setTimeout(() => this.leaving || this.open(), delay);
+  }
+
+  // A redirect carries the token to another process: only to a game socket URL on the server's own host
+  // (or a host the app lists in `redirectHosts`); any other is ignored, and the reconnection stays here.
+  trusts(url) {
+    try {
+      const target = new URL(url);
+      const hosts = [new URL(this.client.baseUrl).hostname, ...this.client.redirectHosts];
+      return (target.protocol === "wss:" || target.protocol === "ws:") && hosts.includes(target.hostname);
+    } catch {
+      return false;
+    }
   }
 
   get isOpen() { return this.socket !== null && this.socket.readyState === WebSocket.OPEN; }
