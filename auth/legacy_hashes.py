@@ -37,6 +37,7 @@ WORK_BOUNDS = {
     "argon2": (8 * 1024, 1024 * 1024),  # time cost × memory KiB; Django writes 2 × 102,400 (0.13 s)
 }
 MAX_SCRYPT_MEMORY = 256 * 1024 * 1024  # bytes: 128 · N · r
+MAX_ARGON2_MEMORY = 256 * 1024 * 1024  # bytes: m KiB
 
 
 def algorithm(encoded: str) -> str:
@@ -63,6 +64,8 @@ def work(encoded: str) -> int:
             return WORK_BOUNDS["scrypt"][1] + 1
         return n * r * p
     parameters = dict(part.split("=") for part in fields[2].split(","))  # argon2$argon2id$v=19$m=…,t=…,p=…$…
+    if int(parameters["m"]) * 1024 > MAX_ARGON2_MEMORY:
+        return WORK_BOUNDS["argon2"][1] + 1
     return int(parameters["t"]) * int(parameters["m"])
 
 

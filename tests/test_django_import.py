@@ -212,6 +212,7 @@ def test_a_hash_whose_work_factor_is_out_of_bounds_is_never_computed():
     assert legacy_hashes.strength("pbkdf2_sha256$100000000$salt$AAAA") == "too_costly"
     assert legacy_hashes.strength("bcrypt$$2b$31$" + "a" * 53) == "too_costly"
     assert legacy_hashes.strength("scrypt$1048576$salt$8$1$AAAA") == "too_costly"  # 1 GiB of memory
+    assert legacy_hashes.strength("argon2$argon2id$v=19$m=1048576,t=1,p=1$c2FsdA$aGFzaA") == "too_costly"
     assert legacy_hashes.strength("pbkdf2_sha256$1$salt$AAAA") == "weak"
     assert legacy_hashes.strength("pbkdf2_sha256$1000000$salt$AAAA") == "strong"  # Django 5.2's default
     started = time.perf_counter()
