@@ -1,4 +1,4 @@
-"""`python -m auth.import_django FILE`: users, scores and blacklisted tokens from a Django + SimpleJWT site.
+"""`python -m auth.import_django FILE [--allow-skips]`, from the project's folder: users, scores and blacklisted tokens from a Django + SimpleJWT site.
 
 FILE is `python manage.py dumpdata auth.user game.player token_blacklist` output (any subset, any
 order). Users keep their Django ids, password hashes (replaced by ours at their first login here),
@@ -30,7 +30,9 @@ USER, PLAYER = "auth.user", "game.player"
 OUTSTANDING, BLACKLISTED = "token_blacklist.outstandingtoken", "token_blacklist.blacklistedtoken"
 FIRST_PASS, SECOND_PASS = (USER, OUTSTANDING), (PLAYER, BLACKLISTED)
 IMPORTED = "imported"  # on each imported user: the fields as the last import wrote them
+DROPPED_WHEN_SET_HERE = ("password",)  # a new hash here drops the Django one from the snapshot (store.database)
 PROGRESS_EVERY = 1000
+SKIPPED = 3  # the exit status when records were skipped (without --allow-skips)
 
 
 def record_id(django_pk: int) -> str:
@@ -47,6 +49,7 @@ class Report:
         self.reasons: dict[str, Counter] = defaultdict(Counter)
         self.passwords: Counter = Counter()
         self.highest_id = 0
+        self.problems = 0  # records skipped for a reason the operator must see (not expired tokens, other models)
 
     def count(self, model: str, outcome: str) -> None:
         self.counts[model][outcome] += 1
@@ -55,6 +58,7 @@ class Report:
         self.counts[model]["skipped"] += 1
         self.reasons[model][reason.split(":")[0]] += 1
         if show:
+            self.problems += 1
             print(f"skipped {model} pk={pk!r}: {reason}", file=self.out)
 
     def summary(self, accept_weak: bool) -> str:
@@ -162,14 +166,22 @@ class DjangoImport:
         if IMPORTED not in existing:
             raise BadRecord(f"id taken: user {existing['id']} registered here, not imported")
         snapshot = existing[IMPORTED]
+
+        def changed_here(name: str) -> bool:
+            """Changed on this server since the last import: it differs from the snapshot, or (a password
+            set here) its snapshot was dropped."""
+            if name not in snapshot:
+                return name in DROPPED_WHEN_SET_HERE
+            return existing.get(name) != snapshot[name]
+
         changes = {name: value for name, value in incoming.items()
-                   if value != existing.get(name) and existing.get(name) == snapshot.get(name, existing.get(name))}
+                   if value != existing.get(name) and not changed_here(name)}
         if "username" in changes:
             if skeleton(changes["username"]) != existing.get("username_skeleton"):
                 await self._refuse_lookalike(changes["username"])
             changes.update(username_key=username_key(changes["username"]),
                            username_skeleton=skeleton(changes["username"]))
-        merged = {**snapshot, **incoming}
+        merged = {**snapshot, **{name: value for name, value in incoming.items() if not changed_here(name)}}
         if not changes and merged == snapshot:
             self.report.count(model, "unchanged")
             return
@@ -207,7 +219,9 @@ def terminal_progress(stream: TextIO) -> Callable[[str, int], None]:
     return show
 
 
-async def import_file(settings: Settings, path: str, out: TextIO, err: TextIO) -> int:
+async def import_file(settings: Settings, path: str, out: TextIO, err: TextIO, allow_skips: bool = False) -> int:
+    """Import the dump; the exit status: 0, 1 (the dump or MongoDB failed), or SKIPPED when records were
+    skipped (listed on `out`) unless `allow_skips`."""
     store = await connect_store(settings)
     report = Report(out)
     progress = terminal_progress(err) if err.isatty() else None
@@ -224,13 +238,20 @@ async def import_file(settings: Settings, path: str, out: TextIO, err: TextIO) -
             print(file=err)
         print(report.summary(settings.ACCEPT_WEAK_LEGACY_HASHES), file=out)
         await store.close()
+    if report.problems and not allow_skips:
+        print(f"error: {report.problems} records were skipped (listed above): fix them in Django and import "
+              "again (what was imported stays), or pass --allow-skips to accept leaving them out", file=err)
+        return SKIPPED
     return 0
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m auth.import_django", description=__doc__.splitlines()[0])
     parser.add_argument("file", help="dumpdata JSON (or JSON lines) of auth.user, game.player, token_blacklist")
-    path = parser.parse_args(argv).file
+    parser.add_argument("--allow-skips", action="store_true",
+                        help=f"exit 0 even when records were skipped (else exit status {SKIPPED})")
+    options = parser.parse_args(argv)
+    path = options.file
     try:
         settings = load_settings()
     except SettingsError as exc:
@@ -246,7 +267,7 @@ def main(argv: list[str]) -> int:
         print(f"error: cannot read {path}: {exc.strerror}", file=sys.stderr)
         return 2
     try:
-        return asyncio.run(import_file(settings, path, sys.stdout, sys.stderr))
+        return asyncio.run(import_file(settings, path, sys.stdout, sys.stderr, options.allow_skips))
     except StoreUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

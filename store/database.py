@@ -24,6 +24,8 @@ INITIAL_SCORE = 1500
 LEADERBOARD_SIZE = 100  # the most any request may ask for
 LEADERBOARD_SECONDS = 2.0
 DEADLINE_RESOLUTION = 0.05  # a query that MongoDB does not answer is given up at most this late
+IMPORTED_PASSWORD = "imported.password"  # the Django hash in an imported user's snapshot (auth.import_django)
+COUNTER_TRIES = 5  # asks for the next user id before giving up (only a racing first registration retries)
 PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined": 1, "last_login": 1}
 
 
@@ -158,10 +160,18 @@ class Store:
     # Users
 
     async def _next_user_id(self) -> int:
-        counter = await self.counters.find_one_and_update(
-            {"_id": "user_id"}, {"$inc": {"value": 1}}, upsert=True,
-            return_document=ReturnDocument.AFTER)
-        return counter["value"]
+        """The next user id. The first registrations may race to create the counter: the losers of that
+        race (a duplicate key, or no document back) simply ask again."""
+        for _ in range(COUNTER_TRIES):
+            try:
+                counter = await self.counters.find_one_and_update(
+                    {"_id": "user_id"}, {"$inc": {"value": 1}}, upsert=True,
+                    return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                continue
+            if counter is not None:
+                return counter["value"]
+        raise StoreUnavailable("the user id counter could not be advanced")
 
     @bounded
     async def create_user(self, username: str, password_hash: str, **fields: Any) -> User:
@@ -212,15 +222,18 @@ class Store:
 
     @bounded
     async def update_password_hash(self, user_id: UserId, old_hash: str, new_hash: str) -> None:
-        """Replace a hash only if it is still the one verified (a concurrent change wins)."""
-        await self.users.update_one({"id": user_id, "password": old_hash}, {"$set": {"password": new_hash}})
+        """Replace a hash only if it is still the one verified (a concurrent change wins). An imported
+        user's Django hash is dropped from the import's snapshot too: none is kept once ours replaces it."""
+        await self.users.update_one({"id": user_id, "password": old_hash},
+                                    {"$set": {"password": new_hash}, "$unset": {IMPORTED_PASSWORD: ""}})
 
     @bounded
     async def change_password(self, user_id: UserId, old_hash: str, new_hash: str) -> bool:
         """Set a new password and move to the next token generation, in one update; False if the
         password changed meanwhile (the caller verified an old one)."""
         result = await self.users.update_one({"id": user_id, "password": old_hash},
-                                             {"$set": {"password": new_hash}, "$inc": {"token_generation": 1}})
+                                             {"$set": {"password": new_hash}, "$inc": {"token_generation": 1},
+                                              "$unset": {IMPORTED_PASSWORD: ""}})
         return result.matched_count == 1
 
     @bounded

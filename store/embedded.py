@@ -4,7 +4,7 @@ Used when MONGO_URL is unset. It keeps documents in dicts with hash indexes, so 
 indexed field costs the same with ten users or a million — mongomock scans every document on every
 query and insert, on the IOLoop (see BENCHMARKS.md). Semantics follow MongoDB for what is used:
 equality (arrays match any element, dotted paths reach into arrays of documents), `$ne`, `$lt`,
-`$lte`, `$gt`, `$gte`, `$in`; updates `$set`, `$inc`, `$max`, `$push` (with `$each`/`$slice`), `$pull`
+`$lte`, `$gt`, `$gte`, `$in`; updates `$set`, `$inc`, `$max`, `$unset` (dotted too), `$push` (with `$each`/`$slice`), `$pull`
 (by equality); unique
 indexes raising DuplicateKeyError; inclusion and exclusion projections of top-level fields; sort by
 scalar fields and limit; datetimes kept at BSON's millisecond precision and tuples stored as arrays.
@@ -108,9 +108,22 @@ def _project(document: dict, projection: Optional[dict]) -> dict:
     return {field: _copy(value) for field, value in document.items() if projection.get(field, 1)}
 
 
+def _unset(document: dict, path: str) -> None:
+    """`$unset` of a (dotted) path: the field goes; a path that is not there is left as it is."""
+    *parents, name = path.split(".")
+    for parent in parents:
+        document = document.get(parent)
+        if not isinstance(document, dict):
+            return
+    document.pop(name, None)
+
+
 def _apply_update(document: dict, update: dict, inserting: bool) -> None:
     for operator, fields in _copy(update).items():
         for field, operand in fields.items():
+            if operator == "$unset":
+                _unset(document, field)
+                continue
             if "." in field:
                 raise NotImplementedError("the embedded store updates top-level fields only")
             if operator == "$set":

@@ -61,10 +61,27 @@ async def test_each_django_hash_format_logs_in_and_is_replaced_by_ours(api, stor
     username = f"{kind}_user"
     assert (await store.user_record(django_site["ids"][username]))["password"].startswith(kind + "$")
     assert (await login(api, django_site, username)).status == 200
-    assert (await store.user_record(django_site["ids"][username]))["password"].startswith("$argon2id$")
+    record = await store.user_record(django_site["ids"][username])
+    assert record["password"].startswith("$argon2id$")
+    assert "password" not in record["imported"]  # the Django hash is not kept once ours replaces it
     assert (await login(api, django_site, username)).status == 200
     wrong = await login(api, django_site, username, "not the password")
     assert (wrong.status, wrong.json) == (401, NO_ACCOUNT)
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_password_changed_here_is_kept_and_no_django_hash_comes_back_on_a_new_import(api, store, django_site):
+    await import_dump(store, django_site["json"])
+    user_id = django_site["ids"]["argon2_user"]
+    tokens = (await login(api, django_site, "argon2_user")).json
+    changed = await api.post("/api/password/change/", {"old_password": django_site["passwords"]["argon2_user"],
+                                                "new_password": "a brand new passphrase"}, token=tokens["access"])
+    assert changed.status == 200, changed.json
+    ours = (await store.user_record(user_id))["password"]
+    report, _ = await import_dump(store, django_site["json"])  # the same dump, imported again
+    record = await store.user_record(user_id)
+    assert record["password"] == ours and "password" not in record["imported"]
+    assert (await login(api, django_site, "argon2_user", "a brand new passphrase")).status == 200
 
 
 @pytest.mark.parametrize("allowed", [False, pytest.param(True, marks=pytest.mark.settings(ACCEPT_WEAK_LEGACY_HASHES=True))])
@@ -177,6 +194,7 @@ async def test_bad_records_are_reported_with_their_pk_and_skipped(store, tmp_pat
         assert line in output
     assert [user["id"] async for user in store.users.find({})] == [7]
     assert (await store.user_record(7))["score"] == 1500
+    assert report.problems == 7  # the records shown (the other model's record is skipped quietly)
 
 
 def user_record(pk: int, username: str, password: str = "!x") -> dict:
@@ -274,6 +292,7 @@ def test_the_command_imports_into_mongodb_and_refuses_the_embedded_store(django_
         with MongoClient(mongo_url) as client:
             client.drop_database(database)
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+    assert "skipped auth.user" not in runs[0].stdout
     assert "auth.user: 12 created" in runs[0].stdout and "auth.user: 12 unchanged" in runs[1].stdout
     assert "passwords: 8 log in as they are, 3 weak (MD5/SHA-1, or too few iterations) log in only after a " \
            "password reset, 1 unusable (never log in)" in runs[0].stdout
@@ -289,3 +308,20 @@ async def test_with_check_revoke_token_simplejwts_password_fingerprint_is_accept
               "hash_password": hashlib.md5(stored_hash.encode()).hexdigest()}  # SimpleJWT's get_md5_hash_password
     refresh = pyjwt.encode(claims, TEST_ENV["SECRET_KEY"], algorithm="HS256")
     assert (await api.post("/api/token/refresh/", {"refresh": refresh})).status == 200
+
+
+def test_the_command_exits_non_zero_when_it_skipped_records_unless_told_to_allow_them(mongo_url, tmp_path):
+    dump = tmp_path / "bad.json"
+    dump.write_text(json.dumps(BAD_DUMP), encoding="utf-8")
+    environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_"))}
+    database = f"arena_import_{uuid.uuid4().hex[:8]}"
+    environment.update(MONGO_URL=mongo_url, ARENA_DB=database)
+    command = [sys.executable, "-m", "auth.import_django", str(dump)]
+    try:
+        runs = [subprocess.run(command + extra, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60)
+                for extra in ([], ["--allow-skips"])]
+    finally:
+        with MongoClient(mongo_url) as client:
+            client.drop_database(database)
+    assert [run.returncode for run in runs] == [3, 0]
+    assert "error: 7 records were skipped (listed above)" in runs[0].stderr and "error" not in runs[1].stderr
