@@ -1,6 +1,7 @@
 """The services one server process runs, built once and shared by every handler."""
 
 import asyncio
+import logging
 from typing import Optional
 
 from tornado.ioloop import PeriodicCallback
@@ -26,10 +27,11 @@ from edge.limits import Throttles
 from edge.throttles import LocalWindows, Windows
 from metrics import Metrics
 from settings import Settings
-from store.database import Store
+from store.database import Store, StoreUnavailable
 from store.journal import ResultJournal
 
 
+log = logging.getLogger("arena")
 SOCKET_DEADLINE_RESOLUTION = 0.25
 THROTTLE_SWEEP, THROTTLE_SWEEP_EVERY = 10_000, 5.0  # expired throttle windows forgotten, at most this many a pass
 
@@ -66,16 +68,17 @@ class Arena:
         self._other_requests_seen = 0
         self.hasher.budget.contended = self._contended
         self.draining = False  # set at the first moment of a SIGTERM: readiness answers 503
+        self.ready = True  # what readiness answered last (arena_ready; /metrics asks afresh before it answers)
         self._idle: Optional[asyncio.Event] = None  # made at shutdown, set when the last request is done
-        self._watch_levels()
         self.cluster: Optional[ClusterNode] = None  # cluster mode (ARENA_REDIS_URL): one world over processes
         windows: Windows = LocalWindows()
         if settings.REDIS_URL:
-            self.cluster = ClusterNode(settings, self.game, store, self._revoked_elsewhere)
+            self.cluster = ClusterNode(settings, self.game, store, self._revoked_elsewhere, self.metrics)
             self.game.shared = self.cluster
             self.tokens.revocation_listeners.append(self.cluster.publish_revocation)
             windows = RedisWindows(self.cluster.link)  # limits hold across the processes
         self.throttles = Throttles(settings, windows)
+        self._watch_levels()
         self._throttle_sweeper = PeriodicCallback(lambda: windows.sweep(THROTTLE_SWEEP), THROTTLE_SWEEP_EVERY * 1000)
 
     def _watch_levels(self) -> None:
@@ -93,7 +96,10 @@ class Arena:
         watch("arena_pending_game_results", "Finished games whose result MongoDB has not taken yet",
               lambda: len(game.results.pending))
         watch("arena_http_requests_in_flight", "HTTP requests being answered", lambda: self.requests_in_flight)
-        watch("arena_ready", "1 while the process takes new players (not draining)", lambda: 0 if self.draining else 1)
+        watch("arena_ready", "1 while /api/health/ready answers 200 (store and Redis answer, not draining)",
+              lambda: int(self.ready))
+        if self.cluster is not None:
+            watch("arena_redis_up", "1 while Redis answers (cluster mode)", lambda: int(self.cluster.available))
 
     def _close_revoked(self, revocation: Revocation) -> None:
         """A user's tokens (or one login's) were revoked: their live socket closes with 4001, unless it is
@@ -152,11 +158,44 @@ class Arena:
         return bool(self.game.rooms) or self.other_requests_done != seen or \
             self.requests_in_flight > self.hashing_requests
 
+    async def readiness(self) -> dict:
+        """What `/api/health/ready` answers (and `arena_ready` reports): "ready" when MongoDB answers,
+        Redis answers (cluster mode) and the server is not stopping."""
+        if self.draining:
+            answer = {"status": "draining"}
+        elif self.cluster is not None and not self.cluster.available:
+            answer = {"status": "unavailable", "redis": "unavailable"}
+        else:
+            try:
+                await self.store.ping()
+                answer = {"status": "ready"}
+            except StoreUnavailable:
+                answer = {"status": "unavailable", "store": "unavailable"}
+        self.ready = answer["status"] == "ready"
+        return answer
+
+    async def drain(self) -> None:
+        """SIGTERM, before anything closes: readiness answers 503 `draining` for DRAIN_GRACE (a load balancer
+        notices), sockets get `server_draining`, no new game starts here. Then running games move to
+        another process (cluster mode) and queued players are sent to reconnect there; with one process
+        they may finish, up to DRAIN_TIMEOUT."""
+        self.draining = True
+        self.ready = False
+        self.game.drain()
+        if self.cluster is not None:
+            await self.cluster.begin_draining()
+        await asyncio.sleep(self.settings.DRAIN_GRACE)
+        if self.cluster is not None:
+            await self.cluster.hand_off_rooms()
+            self.game.close_queued(protocol.CLOSE_GOING_AWAY, "server draining")
+        elif self.game.rooms:
+            log.info("waiting up to %.0f s for %d running games to end", self.settings.DRAIN_TIMEOUT,
+                     len(self.game.rooms))
+            await self.game.rooms_ended(self.settings.DRAIN_TIMEOUT)
+
     async def shutdown(self) -> None:
         """Let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT), then stop the game and the rest."""
         self.draining = True
-        if self.cluster is not None:
-            await self.cluster.stop_queueing()
         self._idle = asyncio.Event()
         if not self.requests_in_flight:
             self._idle.set()

@@ -21,6 +21,7 @@ TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.004, 0.008, 0.0167, 0.033, 0.1)
 WAIT_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120)
 HASH_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 STORE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 2.5)
+REDIS_BUCKETS = STORE_BUCKETS
 
 
 class Tally:
@@ -121,13 +122,19 @@ class Metrics:
                                      ("operation",), STORE_BUCKETS)
         self.store_errors = Tally("arena_store_errors", "MongoDB queries that failed or timed out, by query",
                                   ("operation",))
+        self.redis_seconds = Timings("arena_redis_command_seconds",
+                                     "Redis command latency (cluster mode; blocking stream reads left out)", (),
+                                     REDIS_BUCKETS)
         hot += [self.tick_seconds, self.sockets_closed, self.logins, self.token_operations, self.hash_seconds,
-                self.store_seconds, self.store_errors]
+                self.store_seconds, self.store_errors, self.redis_seconds]
         self.frames_sent = 0  # plain integers: counted per frame and per socket, exported at scrape time
         self.bytes_sent = 0
+        self.redis_errors = 0
         self._levels.counters += [
             ("arena_frames_sent_total", "WebSocket frames queued to clients", lambda: self.frames_sent),
-            ("arena_bytes_sent_total", "WebSocket payload bytes queued to clients", lambda: self.bytes_sent)]
+            ("arena_bytes_sent_total", "WebSocket payload bytes queued to clients", lambda: self.bytes_sent),
+            ("arena_redis_errors_total", "Redis commands that failed or timed out (cluster mode)",
+             lambda: self.redis_errors)]
         registry.register(self._levels)
 
     def watch(self, name: str, documentation: str, read: Callable[[], float]) -> None:

@@ -64,11 +64,11 @@ async def serve(settings: Settings) -> None:
     store = await connect_store(settings)
     arena = Arena(settings, store)
     server = make_server(make_app(arena), settings)
-    server.listen(settings.PORT, settings.HOST)
+    listen(server, "ARENA_PORT", settings.PORT, settings.HOST)
     metrics_server = None
     if settings.METRICS_PORT:
         metrics_server = make_server(make_metrics_app(arena), settings)
-        metrics_server.listen(settings.METRICS_PORT, settings.HOST)
+        listen(metrics_server, "ARENA_METRICS_PORT", settings.METRICS_PORT, settings.HOST)
     arena.start()
     await arena.start_cluster()
     # Everything built so far (modules, settings, the app) lives as long as the process: keep it out
@@ -92,6 +92,8 @@ async def serve(settings: Settings) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, begin_stopping)
     await stop.wait()
+    log.info("draining: readiness answers 503 for %.1f s, then games move or finish", settings.DRAIN_GRACE)
+    await arena.drain()
     log.info("shutting down")
     server.stop()
     if metrics_server is not None:
@@ -100,6 +102,14 @@ async def serve(settings: Settings) -> None:
     await server.close_all_connections()
     await store.close()
     log.info("stopped")
+
+
+def listen(server, setting: str, port: int, host: str) -> None:
+    """Listen, or raise SettingsError naming the setting when the address is taken or not ours."""
+    try:
+        server.listen(port, host)
+    except OSError as exc:
+        raise SettingsError(f"{setting}: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
 def event_loop_runner(choice: str) -> Callable[[Coroutine], Any]:

@@ -17,6 +17,7 @@ from typing import Any, Mapping, Optional
 
 
 HMAC_ALGORITHMS = ("HS256", "HS384", "HS512")
+MIN_SECRET_BYTES = 32  # an HMAC key shorter than the hash it keys can be guessed offline from one token
 ASYMMETRIC_ALGORITHMS = (
     "RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA",
 )
@@ -152,7 +153,9 @@ class Settings:
     BODY_TIMEOUT: float = 10.0  # seconds a request body may take to arrive
     MAX_CONNECTIONS: int = 10_000  # open HTTP and WebSocket connections in all; more are closed at once
     MAX_CONNECTIONS_PER_ADDRESS: int = 256  # per peer address (not applied behind a trusted proxy)
-    SHUTDOWN_TIMEOUT: float = 5.0
+    SHUTDOWN_TIMEOUT: float = 5.0  # seconds in-flight requests may take to finish once the server stops
+    DRAIN_GRACE: float = 3.0  # seconds a stopping server answers readiness 503 before closing anything
+    DRAIN_TIMEOUT: float = 60.0  # one process (no Redis): seconds running games may take to finish when it stops
     TOKEN_FLUSH_INTERVAL: float = 3600.0  # embedded store only: MongoDB's TTL indexes do it there
     PASSWORD_TIME_COST: int = 3  # Argon2id, OWASP's second recommended configuration
     PASSWORD_MEMORY_COST: int = 12288  # KiB
@@ -326,6 +329,10 @@ def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapp
             jwt_settings = dataclasses.replace(jwt_settings, SIGNING_KEY=secrets.token_urlsafe(48))
             generated = True
     jwt_settings = _validate_jwt(jwt_settings)
+    if jwt_settings.ALGORITHM in HMAC_ALGORITHMS and len(jwt_settings.SIGNING_KEY.encode()) < MIN_SECRET_BYTES:
+        source = "JWT_SIGNING_KEY" if env.get("JWT_SIGNING_KEY") or (jwt or {}).get("SIGNING_KEY") else "SECRET_KEY"
+        raise SettingsError(f"{source}: must be at least {MIN_SECRET_BYTES} bytes (make one with: python -c "
+                            "'import secrets; print(secrets.token_urlsafe(48))')")
     game_settings = _from_env(GameSettings, "GAME_", env, game or {})
     _validate_game(game_settings)
     server_env = dict(env)

@@ -40,6 +40,11 @@ def room(room_id: str) -> str:
     return f"{PREFIX}room:{room_id}"
 
 
+def handoff(room_id: str) -> str:
+    """STRING: a room's state handed off by its old host, until its new host takes it (PX a few seconds)."""
+    return f"{PREFIX}handoff:{room_id}"
+
+
 def rooms(instance: str) -> str:
     """SET of the room ids a process hosts."""
     return f"{PREFIX}rooms:{instance}"

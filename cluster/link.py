@@ -5,16 +5,22 @@ pipeline or one script (cluster/scripts.py), named for what it does to the clust
 """
 
 import asyncio
+import time
 from typing import Any, Awaitable, Iterable, Optional
 
 import redis.asyncio as redis
-from redis.exceptions import RedisError
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError, RedisError
 
 from cluster import keys, messages
 from cluster.messages import Message, Presence, QueueEntry, RoomRecord, Seat
 from cluster.scripts import SCRIPTS
 from game.matchmaker import Ticket
+from metrics import Metrics
 from store.documents import UserId
+
+HEALTH_CHECK_SECONDS = 10  # a pooled connection idle longer is pinged before use (a Redis restart closed it)
 
 
 class ClusterUnavailable(RuntimeError):
@@ -24,21 +30,35 @@ class ClusterUnavailable(RuntimeError):
 class RedisLink:
     """Two clients on one Redis: commands, and blocking stream reads (which wait longer by design)."""
 
-    def __init__(self, url: str, timeout: float, block_seconds: float):
+    def __init__(self, url: str, timeout: float, block_seconds: float, lifetime: float,
+                 metrics: Optional[Metrics] = None):
         self.timeout = timeout
+        self.lifetime_ms = int(lifetime * 1000)  # of the keys a process owns and renews (sessions, seats, rooms)
         self.block_seconds = block_seconds
-        options = {"decode_responses": True, "socket_connect_timeout": timeout}
+        self.metrics = metrics or Metrics()
+        # A connection Redis closed (a restart) is reconnected and the command sent again, within the
+        # timeout; a command that timed out is not (it may have run).
+        retry = Retry(ExponentialWithJitterBackoff(cap=timeout / 4, base=0.01), 2,
+                      supported_errors=(RedisConnectionError,))
+        options = {"decode_responses": True, "socket_connect_timeout": timeout, "retry": retry,
+                   "health_check_interval": HEALTH_CHECK_SECONDS}
         self.client = redis.from_url(url, socket_timeout=timeout, **options)
         self.reader = redis.from_url(url, socket_timeout=timeout + block_seconds, **options)
         self.scripts = {name: self.client.register_script(source) for name, source in SCRIPTS.items()}
 
-    async def call(self, command: Awaitable[Any], seconds: float = 0.0) -> Any:
-        """Run one command (or pipeline, or script) within the timeout; ClusterUnavailable otherwise."""
+    async def call(self, command: Awaitable[Any], blocking: float = 0.0) -> Any:
+        """Run one command (or pipeline, or script) within the timeout (plus `blocking` seconds for a read
+        that waits by design); ClusterUnavailable otherwise."""
+        started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.timeout + seconds):
-                return await command
+            async with asyncio.timeout(self.timeout + blocking):
+                answer = await command
         except (TimeoutError, RedisError, OSError) as exc:
+            self.metrics.redis_errors += 1
             raise ClusterUnavailable(f"Redis did not answer: {exc or type(exc).__name__}") from exc
+        if not blocking:
+            self.metrics.redis_seconds.observe(time.perf_counter() - started)
+        return answer
 
     async def _script(self, name: str, keys_: list[str], args: list[Any]) -> Any:
         return await self.call(self.scripts[name](keys=keys_, args=args))
@@ -82,10 +102,11 @@ class RedisLink:
 
     # The queue
 
-    async def add_ticket(self, ticket: Ticket, instance: str) -> float:
-        """Queue the player at `instance`, or move their ticket there keeping its wait; the seconds waited so far."""
+    async def add_ticket(self, ticket: Ticket, instance: str, waited: float = 0.0) -> float:
+        """Queue the player at `instance` (having waited `waited` seconds already), or move their ticket
+        there keeping its wait; the seconds waited so far."""
         return float(await self._script("add_ticket", [keys.QUEUE, keys.TICKETS],
-                                        [ticket.user_id, ticket.username, ticket.score, instance]))
+                                        [ticket.user_id, ticket.username, ticket.score, instance, max(0.0, waited)]))
 
     async def remove_ticket(self, user_id: UserId, instance: str) -> None:
         """The player leaves the queue, if their ticket is still `instance`'s (a takeover may have moved it)."""
@@ -99,7 +120,7 @@ class RedisLink:
         seat = Seat(room_id, record.host)
         return bool(await self._script(
             "claim", [keys.QUEUE, keys.TICKETS, keys.room(room_id), keys.rooms(record.host), *map(keys.seat, users)],
-            [room_id, record.encode(), seat.encode(), *users]))
+            [room_id, record.encode(), seat.encode(), self.lifetime_ms, *users]))
 
     # Throttles (cluster.windows)
 
@@ -119,7 +140,7 @@ class RedisLink:
         """Make this process the holder of the user's one session; the process that held it before, and
         the user's seat."""
         pipe = self._pipeline()
-        pipe.set(keys.session(user_id), instance, get=True)
+        pipe.set(keys.session(user_id), instance, get=True, px=self.lifetime_ms)
         pipe.sadd(keys.sessions(instance), user_id)
         pipe.get(keys.seat(user_id))
         previous, _, seat = await self.call(pipe.execute())
@@ -142,16 +163,46 @@ class RedisLink:
         """Write again everything this process holds (after a failure, or a Redis restart that lost it)."""
         pipe = self._pipeline()
         for user_id in users:
-            pipe.set(keys.session(user_id), instance)
+            pipe.set(keys.session(user_id), instance, px=self.lifetime_ms)
             pipe.sadd(keys.sessions(instance), user_id)
         for room_id, record in rooms.items():
-            pipe.set(keys.room(room_id), record.encode(), nx=True)
+            pipe.set(keys.room(room_id), record.encode(), nx=True, px=self.lifetime_ms)
             pipe.sadd(keys.rooms(instance), room_id)
         for user_id, seat in seats.items():
-            pipe.set(keys.seat(user_id), seat.encode())
+            pipe.set(keys.seat(user_id), seat.encode(), px=self.lifetime_ms)
         await self.call(pipe.execute())
 
+    async def renew(self, users: Iterable[UserId], rooms: Iterable[str], seated: Iterable[UserId]) -> None:
+        """Renew the lifetime of what a process holds: its users' sessions, its rooms' records and seats."""
+        owned = [*map(keys.session, users), *map(keys.room, rooms), *map(keys.seat, seated)]
+        if owned:
+            await self._script("renew", owned, [self.lifetime_ms])
+
     # Rooms and processes
+
+    async def hand_off(self, room_id: str, record: RoomRecord, old_host: str, state: str, seated: list[UserId],
+                       keep_ms: int) -> bool:
+        """Move a running room to `record.host` (see scripts.HAND_OFF); False if it did not move."""
+        new_host = record.host
+        fields = [item for pair in messages.encode(messages.AdoptRoom(room_id)).items() for item in pair]
+        return bool(await self._script(
+            "hand_off", [keys.room(room_id), keys.rooms(old_host), keys.rooms(new_host), keys.handoff(room_id),
+                         keys.alive(new_host), keys.inbox(new_host), *map(keys.seat, seated)],
+            [room_id, old_host, record.encode(), state, keep_ms, Seat(room_id, new_host).encode(), keys.INBOX_KEPT,
+             self.lifetime_ms, *fields]))
+
+    async def take_handoff(self, room_id: str) -> Optional[str]:
+        """A room's handed-off state, taken (nobody else can take it again); None if there is none."""
+        return await self.call(self.client.getdel(keys.handoff(room_id)))
+
+    async def living(self, instances: Iterable[str], fresh_ms: int) -> set[str]:
+        """Those of the processes that beat recently: their alive key has at least `fresh_ms` left (each
+        beat sets it to the full CLUSTER_DEAD_AFTER), on Redis's clock, whatever the processes' clocks say."""
+        names = list(instances)
+        pipe = self._pipeline()
+        for name in names:
+            pipe.pttl(keys.alive(name))
+        return {name for name, left in zip(names, await self.call(pipe.execute())) if left >= fresh_ms}
 
     async def room(self, room_id: str) -> Optional[RoomRecord]:
         value = await self.call(self.client.get(keys.room(room_id)))
@@ -171,14 +222,11 @@ class RedisLink:
         rooms, users = await self.call(pipe.execute())
         return list(rooms), [int(user) for user in users]
 
-    async def forget_instance(self, instance: str, users: Iterable[UserId] = ()) -> None:
-        """A process's presence, holdings and inbox go (it stopped, or was found dead); with `users`, the
-        session keys it held too (a clean stop)."""
+    async def forget_instance(self, instance: str) -> None:
+        """A process found gone: its presence, holdings and inbox go."""
         pipe = self._pipeline()
         pipe.delete(keys.alive(instance), keys.sessions(instance), keys.rooms(instance), keys.inbox(instance))
         pipe.hdel(keys.INSTANCES, instance)
-        for user_id in users:
-            pipe.delete(keys.session(user_id))
         await self.call(pipe.execute())
 
     # Messages
@@ -202,4 +250,5 @@ class RedisLink:
 
     async def read(self, streams: dict[str, str]) -> list:
         """New entries of the streams after the given ids, waiting up to block_seconds for some."""
-        return await self.call(self.reader.xread(streams, block=int(self.block_seconds * 1000)), self.block_seconds)
+        return await self.call(self.reader.xread(streams, block=int(self.block_seconds * 1000)),
+                               blocking=self.block_seconds)

@@ -22,8 +22,9 @@ log = logging.getLogger("arena.cluster")
 
 class ClusterMatchmaker:
     def __init__(self, link: RedisLink, instance: str, settings: GameSettings, store: Store,
-                 url_of: Callable[[str], str]):
+                 url_of: Callable[[str], str], fresh_ms: int = 1):
         self.link = link
+        self.fresh_ms = fresh_ms  # a process whose heartbeat is older is not sent players (RedisLink.living)
         self.instance = instance
         self.settings = settings
         self.store = store
@@ -33,10 +34,17 @@ class ClusterMatchmaker:
     async def holds_lease(self) -> bool:
         return await self.link.hold_lease(self.instance, self.lease_ms)
 
-    async def match_round(self) -> int:
-        """Form every room the queue allows now (the same rules as one process); return how many."""
+    async def match_round(self, instances: dict[str, Presence]) -> int:
+        """Form every room the queue allows now (the same rules as one process); return how many.
+
+        Only players queued on a live process that is not stopping are matched: one whose process died
+        would be seated and never come (`instances` is the cluster's picture, liveness is asked afresh).
+        """
         now = await self.link.server_time()
-        queued = {entry.ticket.user_id: entry for entry in await self.link.queue()}
+        entries = await self.link.queue()
+        open_to_play = await self.link.living({entry.instance for entry in entries} - {
+            name for name, presence in instances.items() if presence.draining}, self.fresh_ms)
+        queued = {entry.ticket.user_id: entry for entry in entries if entry.instance in open_to_play}
         matchmaker = Matchmaker(self.settings)
         for entry in queued.values():
             matchmaker.add(entry.ticket)
@@ -66,22 +74,26 @@ class ClusterMatchmaker:
         for name in instances:
             if name != self.instance and not await self.link.is_alive(name):
                 log.warning("instance %s stopped answering: cleaning up after it", name)
-                await self._clean_up(name)
+                await self.clean_up(name)
 
-    async def _clean_up(self, name: str) -> None:
+    async def clean_up(self, name: str) -> None:
+        """Everything a process that is gone left: its queued players, rooms (abandoned), sessions, presence."""
         for entry in await self.link.queue():
             if entry.instance == name:
                 await self.link.remove_ticket(entry.ticket.user_id, name)
         rooms, users = await self.link.held_by(name)
         for room_id in rooms:
-            await self._abandon(room_id, name)
+            await self.abandon(room_id, name)
         for user_id in users:
             await self.link.release_session(user_id, name)
         await self.link.forget_instance(name)
 
-    async def _abandon(self, room_id: str, host: str) -> None:
-        """A room whose host died: recorded abandoned (no score change; once, whoever records it first)."""
+    async def abandon(self, room_id: str, host: str) -> None:
+        """A room whose host died (or lost it): recorded abandoned (no score change; once, whoever records it
+        first), unless it has moved to another host."""
         record = await self.link.room(room_id)
+        if record is not None and record.host != host:
+            return
         if record is not None:
             await self.store.record_game(GameResult(
                 id=room_id,

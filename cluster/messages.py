@@ -30,6 +30,13 @@ class OpenRoom:
 
 
 @dataclass(frozen=True)
+class AdoptRoom:
+    """To a room's new host: run it, from the state its old host handed off (keys.handoff)."""
+
+    room: str
+
+
+@dataclass(frozen=True)
 class Redirect:
     """To the process holding a player's socket: their room runs at `url`."""
 
@@ -56,8 +63,9 @@ class Revoked:
     keep: Optional[str] = None
 
 
-Message = Union[OpenRoom, Redirect, CloseSession, Revoked]
-_KINDS = {"open_room": OpenRoom, "redirect": Redirect, "close_session": CloseSession, "revoked": Revoked}
+Message = Union[OpenRoom, AdoptRoom, Redirect, CloseSession, Revoked]
+_KINDS = {"open_room": OpenRoom, "adopt_room": AdoptRoom, "redirect": Redirect, "close_session": CloseSession,
+          "revoked": Revoked}
 _NAMES = {kind: name for name, kind in _KINDS.items()}
 
 
@@ -80,6 +88,8 @@ def decode(fields: dict[str, str]) -> Message:
         raise ValueError(f"unknown message type {fields.get('type')!r}")
     if kind is OpenRoom:
         return OpenRoom(fields["room"], tuple(Player(*player) for player in json.loads(fields["players"])))
+    if kind is AdoptRoom:
+        return AdoptRoom(fields["room"])
     if kind is Redirect:
         return Redirect(int(fields["user"]), fields["room"], fields["url"])
     if kind is CloseSession:
@@ -138,12 +148,14 @@ class QueueEntry:
 
 @dataclass(frozen=True)
 class Presence:
-    """`arena:instances` → a process's public URL, what it holds, and its last heartbeat (epoch seconds)."""
+    """`arena:instances` → a process's public URL, what it holds, its last heartbeat (epoch seconds), and
+    whether it is stopping (then it hosts no new room and takes no room handed off)."""
 
     url: str
     rooms: int
     sockets: int
     beat: float
+    draining: bool = False
 
     def encode(self) -> str:
         return json.dumps(asdict(self))
@@ -151,4 +163,5 @@ class Presence:
     @classmethod
     def decode(cls, value: str) -> "Presence":
         data = json.loads(value)
-        return cls(data["url"], int(data.get("rooms", 0)), int(data.get("sockets", 0)), float(data.get("beat", 0)))
+        return cls(data["url"], int(data.get("rooms", 0)), int(data.get("sockets", 0)), float(data.get("beat", 0)),
+                   bool(data.get("draining", False)))

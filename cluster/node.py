@@ -8,41 +8,61 @@ process holds (also what a Redis restart lost).
 import asyncio
 import logging
 import time
-from typing import Callable, Coroutine
+from typing import Awaitable, Callable, Coroutine, Optional
 
 from auth.revocations import Revocation
 from cluster import keys, messages
+from cluster.handoff import RoomMover
 from cluster.link import ClusterUnavailable, RedisLink
 from cluster.matchmaking import ClusterMatchmaker
-from cluster.messages import CloseSession, OpenRoom, Player, Presence, Redirect, Revoked, RoomRecord, Seat
+from cluster.messages import AdoptRoom, CloseSession, OpenRoom, Player, Presence, Redirect, Revoked, RoomRecord, Seat
 from game import protocol
 from game.game import Game
 from game.matchmaker import Ticket
 from game.protocol import error_frame
 from game.room import Room, Session
+from metrics import Metrics
 from settings import Settings
 from store.database import Store, StoreUnavailable
 from store.documents import UserId
 
 log = logging.getLogger("arena.cluster")
+RENEWALS_PER_LIFETIME = 4  # the keys a process owns are renewed this often within their lifetime
+LAPSED_AFTER_BEATS = 2.5  # a process this many heartbeats silent is sent no player (long before the janitor)
+RETRIES_KEPT = 10_000  # failed clean-ups kept for another try; past that the oldest are left to key lifetimes
+
+
+def key_lifetime(settings: Settings) -> float:
+    """Seconds the keys a process owns (sessions, seats, room records) outlive their last renewal: long
+    enough that no heartbeat hiccup loses them, short enough that a key nobody owns goes soon."""
+    return max(60.0, 12 * settings.CLUSTER_DEAD_AFTER)
 
 
 class ClusterNode:
     """Implements game.game.SharedQueue; `join` and `leave` wrap the game's connect and disconnect."""
 
     def __init__(self, settings: Settings, game: Game, store: Store,
-                 on_revoked: Callable[[Revocation], None]):
+                 on_revoked: Callable[[Revocation], None], metrics: Optional[Metrics] = None):
         self.settings = settings
         self.game = game
         self.instance = settings.INSTANCE
         self.url = settings.PUBLIC_URL
         self.on_revoked = on_revoked  # a revocation made by another process
-        self.link = RedisLink(settings.REDIS_URL, settings.REDIS_TIMEOUT, block_seconds=1.0)
-        self.matchmaker = ClusterMatchmaker(self.link, self.instance, settings.game, store, self.url_of)
+        lifetime = key_lifetime(settings)
+        self.link = RedisLink(settings.REDIS_URL, settings.REDIS_TIMEOUT, 1.0, lifetime, metrics)
+        dead_after_ms = int(settings.CLUSTER_DEAD_AFTER * 1000)
+        self.fresh_ms = max(1, dead_after_ms - int(LAPSED_AFTER_BEATS * settings.CLUSTER_HEARTBEAT * 1000))
+        self.matchmaker = ClusterMatchmaker(self.link, self.instance, settings.game, store, self.url_of,
+                                            self.fresh_ms)
+        self.mover = RoomMover(self.link, self.instance, game, self.url_of, self._hosts)
         self.instances: dict[str, Presence] = {}
         self.queue_length = 0
         self.available = True
+        self.draining = False  # stopping: hosts no new room, takes no room handed off
         self.dirty = True  # re-assert everything at the next heartbeat
+        self._renew_every = max(1, round(lifetime / RENEWALS_PER_LIFETIME / settings.CLUSTER_HEARTBEAT))
+        self._beats = 0
+        self._retries: list[Callable[[], Awaitable]] = []  # clean-ups that failed, tried again at each heartbeat
         self._tasks: set[asyncio.Task] = set()
         self._loops: list[asyncio.Task] = []
         self._stream_ids: dict[str, str] = {}
@@ -53,22 +73,38 @@ class ClusterNode:
     async def start(self) -> None:
         """Raises ClusterUnavailable when Redis does not answer: cluster mode does not start without it."""
         await self.link.ping()
+        await self.matchmaker.clean_up(self.instance)  # what an earlier run under this name left (a crash)
         for stream in (keys.inbox(self.instance), keys.SIGNALS):
             self._stream_ids[stream] = await self.link.last_id(stream)
         await self.heartbeat()
         self._loops = [asyncio.ensure_future(loop()) for loop in (self._beat, self._read, self._match, self._recheck)]
 
-    async def stop_queueing(self) -> None:
-        """At SIGTERM: this process's queued players leave the shared queue at once."""
-        for ticket in self.game.queued():
-            await self._quietly(self.link.remove_ticket(ticket.user_id, self.instance))
+    async def begin_draining(self) -> None:
+        """At SIGTERM: the cluster learns at once that this process takes no new room (its queued players
+        keep their tickets, and their wait, until they reconnect elsewhere)."""
+        self.draining = True
+        await self._quietly(self.heartbeat())
+
+    async def hand_off_rooms(self) -> None:
+        """Every room running here goes to a live process, its players redirected there."""
+        started = time.perf_counter()
+        try:
+            moved, kept = await self.mover.hand_off_all()
+        except ClusterUnavailable:
+            self._unavailable()
+            return
+        if moved or kept:
+            log.info("handed off %d rooms in %.0f ms; %d stay here (no process could take them)", moved,
+                     1000 * (time.perf_counter() - started), kept)
 
     async def close(self) -> None:
+        """The last step of a stop. The tickets of players sent away while draining stay, so each keeps
+        their wait when they reconnect elsewhere; when this process's heartbeat lapses, the janitor
+        removes whatever is left (its presence says draining meanwhile: nothing is sent here)."""
         for task in self._loops:
             task.cancel()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=self.settings.REDIS_TIMEOUT * 2)
-        await self._quietly(self.link.forget_instance(self.instance, self.game.holdings().users))
         await self.link.close()
 
     # SharedQueue (called by the game)
@@ -77,13 +113,13 @@ class ClusterNode:
         self._spawn(self.link.add_ticket(ticket, self.instance))
 
     def remove(self, user_id: UserId) -> None:
-        self._spawn(self.link.remove_ticket(user_id, self.instance))
+        self._clean_up(lambda: self.link.remove_ticket(user_id, self.instance))
 
     def waiting(self) -> int:
         return self.queue_length
 
     def seat_freed(self, user_id: UserId, room_id: str) -> None:
-        self._spawn(self.link.free_seat(user_id, room_id))
+        self._clean_up(lambda: self.link.free_seat(user_id, room_id))
 
     def room_over(self, room: Room) -> None:
         """The players are free at once; the room's record stays until its result is in MongoDB
@@ -92,7 +128,7 @@ class ClusterNode:
             self.seat_freed(user_id, room.id)
 
     def result_written(self, room_id: str) -> None:
-        self._spawn(self.link.forget_room(room_id, self.instance))
+        self._clean_up(lambda: self.link.forget_room(room_id, self.instance))
 
     # Sessions
 
@@ -100,10 +136,14 @@ class ClusterNode:
         """An authenticated socket: it becomes the user's one session in the cluster (an older one
         anywhere closes with 4002), goes to the process running their room, or joins the queue here."""
         user_id = session.user_id
-        seat, waited = None, 0.0
+        elsewhere, waited = None, 0.0
         try:
             previous, seat = await self.link.take_session(user_id, self.instance)
-            if seat is None and not self.game.is_seated(user_id):
+            if seat is not None and not self.game.runs(seat.room):
+                seat = await self._still_running(user_id, seat)
+            if seat is not None and seat.host != self.instance:
+                elsewhere = seat
+            elif seat is None and not self.game.is_seated(user_id):
                 # Queued elsewhere: the ticket (and its wait) moves here before the old socket closes.
                 waited = await self.link.add_ticket(Ticket(user_id, session.username, session.score, 0.0), self.instance)
             if previous and previous != self.instance:
@@ -112,17 +152,31 @@ class ClusterNode:
             self._unavailable()
         if session.closed:
             return
-        if seat is not None and seat.host != self.instance and not self.game.runs(seat.room):
-            Game.send_elsewhere(session, self.url_of(seat.host), seat.room)
+        if elsewhere is not None:
+            Game.send_elsewhere(session, self.url_of(elsewhere.host), elsewhere.room)
             return
         self.game.connect(session, waited)
         if not self.available and self.game.is_queued(user_id):
             session.send(error_frame(protocol.MATCHMAKING_UNAVAILABLE,
                                      "matchmaking is unavailable for now; you stay queued"))
 
+    async def _still_running(self, user_id: UserId, seat: Seat) -> Optional[Seat]:
+        """The user's seat, if its room still runs: here (a room handed to this process is adopted now), or
+        on a live process. Else the seat is freed (the room's result is the janitor's) and None: the
+        player queues here rather than follow a redirect to a dead process."""
+        if seat.host == self.instance:
+            if await self.mover.adopt(seat.room):
+                return seat
+            await self.matchmaker.abandon(seat.room, self.instance)  # handed here, but its state was lost
+        elif await self.link.living([seat.host], self.fresh_ms):
+            return seat
+        log.info("user %s's seat in room %s on %s is gone: they queue here", user_id, seat.room, seat.host)
+        await self.link.free_seat(user_id, seat.room)
+        return None
+
     def leave(self, user_id: UserId) -> None:
         """The user's socket here closed: the cluster forgets it, unless a newer one elsewhere took over."""
-        self._spawn(self.link.release_session(user_id, self.instance))
+        self._clean_up(lambda: self.link.release_session(user_id, self.instance))
 
     def publish_revocation(self, revocation: Revocation) -> None:
         self._spawn(self.link.publish(Revoked(revocation.user_id, revocation.family, self.instance, revocation.keep)))
@@ -131,9 +185,16 @@ class ClusterNode:
         presence = self.instances.get(instance)
         return self.url if instance == self.instance or presence is None else presence.url
 
+    def _hosts(self) -> list[str]:
+        """The other processes that may take a room, fewest rooms first (the hand-off checks each is alive)."""
+        takers = [(presence.rooms, name) for name, presence in self.instances.items()
+                  if name != self.instance and not presence.draining]
+        return [name for _, name in sorted(takers)]
+
     def stats(self) -> dict:
         now = time.time()
         return {"instance": self.instance, "redis": "ok" if self.available else "unavailable",
+                "draining": self.draining,
                 "queue": self.queue_length,
                 "instances": [{"instance": name, "url": info.url, "rooms": info.rooms, "sockets": info.sockets,
                                "last_heartbeat": round(now - info.beat, 1)}
@@ -144,14 +205,18 @@ class ClusterNode:
     async def heartbeat(self) -> None:
         """Presence, the cluster's picture, re-assertion after a failure or data loss, and the janitor."""
         held = self.game.holdings()
-        presence = Presence(self.url, len(held.rooms), len(held.users), time.time())
+        presence = Presence(self.url, len(held.rooms), len(held.users), time.time(), self.draining)
         was_alive, self.instances, self.queue_length = await self.link.beat(
             self.instance, presence, int(self.settings.CLUSTER_DEAD_AFTER * 1000))
         if not was_alive or self.dirty:
             await self._reassert()
+        elif self._beats % self._renew_every == 0:
+            await self.link.renew(held.users, held.rooms, held.seats)
+        self._beats += 1
         if not self.available:
             log.info("Redis answers again: matchmaking resumes")
         self.available = True
+        await self._retry_clean_ups()
         if await self.matchmaker.holds_lease():
             await self.matchmaker.clean_up_dead(self.instances)
 
@@ -162,9 +227,16 @@ class ClusterNode:
                  for room_id, (humans, started_at) in held.rooms.items()}
         seats = {user_id: Seat(room_id, self.instance) for user_id, room_id in held.seats.items()}
         await self.link.reassert(self.instance, held.users, rooms, seats)
-        for ticket in held.queued:
-            await self.link.add_ticket(ticket, self.instance)
+        now = self.game.clock()
+        for ticket in held.queued:  # with the wait so far: the queue's promise (bots after N s) holds
+            await self.link.add_ticket(ticket, self.instance, now - ticket.queued_at)
         self.dirty = False
+
+    async def _retry_clean_ups(self) -> None:
+        """Clean-ups that failed while Redis was away, tried again (each leaves the list when it succeeds)."""
+        while self._retries:
+            await self._retries[0]()
+            self._retries.pop(0)
 
     async def _beat(self) -> None:
         while True:
@@ -174,7 +246,7 @@ class ClusterNode:
     async def _match(self) -> None:
         while True:
             await asyncio.sleep(self.settings.game.MATCH_INTERVAL)
-            if self.available and self.game.accepting:
+            if self.available:
                 await self._quietly(self._match_if_leader())
 
     async def _recheck(self) -> None:
@@ -190,7 +262,7 @@ class ClusterNode:
 
     async def _match_if_leader(self) -> None:
         if await self.matchmaker.holds_lease():
-            await self.matchmaker.match_round()
+            await self.matchmaker.match_round(self.instances)
 
     async def _read(self) -> None:
         """The inbox (rooms to open, players to redirect, sessions replaced) and everyone's revocations."""
@@ -211,7 +283,9 @@ class ClusterNode:
 
     def _handle(self, message: messages.Message) -> None:
         game = self.game
-        if isinstance(message, OpenRoom):
+        if isinstance(message, AdoptRoom):
+            self._spawn(self.mover.adopt(message.room))
+        elif isinstance(message, OpenRoom):
             if not game.runs(message.room):
                 game.open_room([Ticket(p.id, p.username, p.score, 0.0) for p in message.players], message.room)
         elif isinstance(message, Redirect):
@@ -243,6 +317,19 @@ class ClusterNode:
             self._unavailable()
         except Exception:
             log.exception("cluster work failed")
+
+    def _clean_up(self, work: Callable[[], Awaitable]) -> None:
+        """A clean-up (a ticket, seat, session or room record to remove) run now; if Redis does not answer,
+        it is kept and tried again at each heartbeat until it succeeds."""
+        self._spawn(self._clean_up_now(work))
+
+    async def _clean_up_now(self, work: Callable[[], Awaitable]) -> None:
+        try:
+            await work()
+        except ClusterUnavailable:
+            self._retries.append(work)
+            del self._retries[:-RETRIES_KEPT]
+            raise
 
     def _spawn(self, work: Coroutine) -> None:
         task = asyncio.ensure_future(self._quietly(work))

@@ -6,6 +6,7 @@ and every value through ARGV; its header says which.
 # Queue a player, or (already queued elsewhere: a takeover) move their ticket here, keeping their wait.
 # KEYS[1] queue (zset)  KEYS[2] tickets (hash)
 # ARGV[1] user id  ARGV[2] username  ARGV[3] score  ARGV[4] instance
+# ARGV[5] seconds the player has waited already (a ticket written again after Redis lost it)
 # Returns the seconds waited so far, as a string. The ticket is JSON {username, score, instance, queued_at}
 # (cluster.messages.QueueEntry reads it).
 ADD_TICKET = """
@@ -18,10 +19,11 @@ if existing then
   redis.call('HSET', KEYS[2], ARGV[1], cjson.encode(ticket))
   return tostring(at - ticket.queued_at)
 end
-redis.call('ZADD', KEYS[1], at, ARGV[1])
+local queued_at = at - tonumber(ARGV[5])
+redis.call('ZADD', KEYS[1], queued_at, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({username = ARGV[2], score = tonumber(ARGV[3]),
-                                                    instance = ARGV[4], queued_at = at}))
-return "0"
+                                                    instance = ARGV[4], queued_at = queued_at}))
+return ARGV[5]
 """
 
 # Take a player's ticket out, only if it is still this instance's (a takeover may have moved it).
@@ -41,21 +43,21 @@ return 0
 # Form a room: every player must still be queued; all leave the queue and get their seat, or nothing
 # happens. Two matchmakers racing can never put a player in two rooms or create a room twice.
 # KEYS[1] queue (zset)  KEYS[2] tickets (hash)  KEYS[3] the room's record  KEYS[4] its host's room set
-# KEYS[5..] each player's seat key, in the order of ARGV[4..]
+# KEYS[5..] each player's seat key, in the order of ARGV[5..]
 # ARGV[1] room id  ARGV[2] the room's record (RoomRecord)  ARGV[3] each player's seat (Seat)
-# ARGV[4..] the players' user ids
+# ARGV[4] the record's and seats' lifetime, ms (their host renews them)  ARGV[5..] the players' user ids
 # Returns 1 if the room was formed.
 CLAIM = """
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   if not redis.call('HGET', KEYS[2], ARGV[i]) then return 0 end
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-for i = 4, #ARGV do
+for i = 5, #ARGV do
   redis.call('HDEL', KEYS[2], ARGV[i])
   redis.call('ZREM', KEYS[1], ARGV[i])
-  redis.call('SET', KEYS[i + 1], ARGV[3])
+  redis.call('SET', KEYS[i], ARGV[3], 'PX', ARGV[4])
 end
-redis.call('SET', KEYS[3], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[4])
 redis.call('SADD', KEYS[4], ARGV[1])
 return 1
 """
@@ -109,5 +111,35 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', at - tonumber(ARGV[1]))
 return redis.call('ZCARD', KEYS[1])
 """
 
-SCRIPTS = {"hit_window": HIT_WINDOW, "count_window": COUNT_WINDOW, "add_ticket": ADD_TICKET, "remove_ticket": REMOVE_TICKET, "claim": CLAIM, "lease": LEASE,
-           "delete_if": DELETE_IF}
+# Move a running room to another process: only if this process still hosts it and the other is alive.
+# KEYS[1] the room's record  KEYS[2] the old host's room set  KEYS[3] the new host's room set
+# KEYS[4] the hand-off (the room's state, for the new host)  KEYS[5] the new host's alive key
+# KEYS[6] the new host's inbox  KEYS[7..] the seat keys of the players still seated
+# ARGV[1] room id  ARGV[2] the old host  ARGV[3] the new record (RoomRecord)  ARGV[4] the room's state
+# ARGV[5] how long the hand-off is kept, ms  ARGV[6] the seats' new value (Seat)  ARGV[7] the inbox's length
+# ARGV[8] the record's and seats' lifetime, ms  ARGV[9..] the fields of the message to the new host
+# (messages.AdoptRoom)
+# Returns 1 if the room moved.
+HAND_OFF = """
+local record = redis.call('GET', KEYS[1])
+if not record or cjson.decode(record).host ~= ARGV[2] then return 0 end
+if redis.call('EXISTS', KEYS[5]) == 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[8])
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SET', KEYS[4], ARGV[4], 'PX', ARGV[5])
+for i = 7, #KEYS do redis.call('SET', KEYS[i], ARGV[6], 'PX', ARGV[8]) end
+redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[7], '*', unpack(ARGV, 9))
+return 1
+"""
+
+# Renew the lifetime of keys a process owns (its users' sessions and seats, its rooms' records).
+# KEYS[1..] the keys  ARGV[1] the lifetime, ms
+RENEW = """
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+return #KEYS
+"""
+
+SCRIPTS = {"add_ticket": ADD_TICKET, "remove_ticket": REMOVE_TICKET, "claim": CLAIM, "lease": LEASE,
+           "delete_if": DELETE_IF, "hit_window": HIT_WINDOW, "count_window": COUNT_WINDOW, "hand_off": HAND_OFF,
+           "renew": RENEW}

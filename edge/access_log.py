@@ -9,12 +9,18 @@ from logs import redact_query
 
 access_log = logging.getLogger("tornado.access")
 CLIENT_GONE = 499  # the client hung up before its answer: routine, not a warning
+PROBES = frozenset({"/api/health/", "/api/health/live", "/api/health/ready", "/metrics"})  # polled: DEBUG when fine
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:
     """`Application(log_function=...)`: Tornado's format, with the query's values redacted."""
     status = handler.get_status()
-    level = logging.INFO if status < 400 or status == CLIENT_GONE else logging.WARNING if status < 500 else logging.ERROR
+    if handler.request.path in PROBES:  # an unready answer is the probe doing its job: a warning at most
+        level = logging.DEBUG if status < 400 else logging.WARNING
+    elif status < 400 or status == CLIENT_GONE:
+        level = logging.INFO
+    else:
+        level = logging.WARNING if status < 500 else logging.ERROR
     if not access_log.isEnabledFor(level):
         return  # at a quieter log level a request costs no formatting at all
     request = handler.request

@@ -4,6 +4,7 @@ The WebSocket handler talks to the game through `connect`, `handle` and `disconn
 that satisfy `room.Session`; the game knows nothing of HTTP or tokens.
 """
 
+import asyncio
 import itertools
 import logging
 import random
@@ -72,6 +73,7 @@ class Game:
         self.ticks_per_snapshot = max(1, round(settings.TICK_RATE / settings.SNAPSHOT_RATE))
         self.ticks_per_match = max(1, round(settings.TICK_RATE * settings.MATCH_INTERVAL))
         self.accepting = True
+        self._rooms_gone: Optional[asyncio.Event] = None  # while a drain waits for the last room to end
         self.shared: Optional[SharedQueue] = None  # set in cluster mode
         self._bot_ids = itertools.count(-1, -1)  # user ids are positive: bot ids never collide
 
@@ -105,6 +107,9 @@ class Game:
     def runs(self, room_id: str) -> bool:
         return room_id in self.rooms
 
+    def running_rooms(self) -> list[str]:
+        return list(self.rooms)
+
     def holdings(self) -> "Holdings":
         return Holdings(users=list(self.sessions),
                         rooms={room.id: (room.roster(), room.started_at) for room in self.rooms.values()},
@@ -127,8 +132,8 @@ class Game:
             room.attach(session, welcome)
             return
         if not self.accepting:
-            session.send(welcome)
-            session.close(protocol.CLOSE_GOING_AWAY, "shutting down")
+            session.send(welcome, encode({"event": protocol.SERVER_DRAINING}))
+            session.close(protocol.CLOSE_GOING_AWAY, "server draining")
             return
         if session.user_id not in self.matchmaker.queue:
             self._queue(session, waited)
@@ -148,7 +153,7 @@ class Game:
         del self.sessions[session.user_id]
         if session.user_id in self.matchmaker.queue:
             self.matchmaker.remove(session.user_id)
-            if self.shared is not None:
+            if self.shared is not None and self.accepting:  # draining: the ticket waits for them elsewhere
                 self.shared.remove(session.user_id)
         room = self.seats.get(session.user_id)
         if room is not None:
@@ -213,7 +218,7 @@ class Game:
     def open_room(self, tickets: list[Ticket], room_id: Optional[str] = None) -> Room:
         """A room for these players, filled up with bots. A player connected to another process (cluster
         mode) gets a seat with no connection: they have GAME_RECONNECT_GRACE to come and take it."""
-        room = Room(room_id or uuid.uuid4().hex, self.settings, self.rng,
+        room = Room(room_id or uuid.uuid4().hex, self.settings, self.rng.getrandbits(63),
                     snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
         room.tick = self.loop.tick
         room.on_over = self._finish
@@ -224,8 +229,9 @@ class Game:
             self.matchmaker.remove(ticket.user_id)
             session = self.sessions.get(ticket.user_id)
             room.seat(session, ticket.user_id, ticket.username, ticket.score)
-            if session is None:
+            if session is None:  # connected to another process (cluster mode): on the way here
                 room.detach(ticket.user_id)
+                room.match.await_arrival(ticket.user_id)
             self.seats[ticket.user_id] = room
         for name in self._bot_names(self.settings.ROOM_CAPACITY - len(tickets)):
             room.seat(None, next(self._bot_ids), name, 0, bot=True)
@@ -235,6 +241,61 @@ class Game:
             if session is not None:
                 session.send(room.game_start_frame(user_id), room.snapshot_frame(room.tick))
         return room
+
+    def release_room(self, room_id: str) -> dict:
+        """Stop running a room here (a hand-off in cluster mode): its state between two ticks. Its seats
+        here go; its players' connections stay, to be sent where it runs next."""
+        room = self.rooms.pop(room_id)
+        for user_id in room.humans:
+            self.seats.pop(user_id, None)
+        self._room_gone()
+        return room.export()
+
+    def adopt_room(self, state: dict) -> Room:
+        """Run a room another process stopped running: the same match, the humans seated with no
+        connection yet (each has GAME_RECONNECT_GRACE to come); one already here is attached at once."""
+        if state["id"] in self.rooms:
+            return self.rooms[state["id"]]
+        room = Room.restore(state, self.settings, snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
+        room.tick, room.on_over = self.loop.tick, self._finish
+        self.rooms[room.id] = room
+        for user_id in room.humans:
+            self.seats[user_id] = room
+            session = self.sessions.get(user_id)
+            if session is None:
+                room.detach(user_id)
+            else:
+                room.attach(session)
+        return room
+
+    def drain(self) -> None:
+        """The server is stopping: no new games; everyone connected is told."""
+        self.accepting = False
+        frame = encode({"event": protocol.SERVER_DRAINING})
+        for session in self.connected_sessions():
+            session.send(frame)
+
+    async def rooms_ended(self, timeout: float) -> bool:
+        """Wait, up to `timeout` seconds, until no room runs here (they end, or move); whether none does."""
+        if self.rooms:
+            self._rooms_gone = asyncio.Event()
+            try:
+                await asyncio.wait_for(self._rooms_gone.wait(), timeout)
+            except asyncio.TimeoutError:
+                pass
+            self._rooms_gone = None
+        return not self.rooms
+
+    def _room_gone(self) -> None:
+        if not self.rooms and self._rooms_gone is not None:
+            self._rooms_gone.set()
+
+    def close_queued(self, code: int, reason: str) -> None:
+        """Close the connections of everyone still waiting for a room (they reconnect elsewhere)."""
+        for ticket in self.queued():
+            session = self.sessions.get(ticket.user_id)
+            if session is not None:
+                session.close(code, reason)
 
     def redirect(self, user_id: UserId, url: str, room_id: str) -> None:
         """Cluster mode: the user's room runs on another process; their connection here is told where."""
@@ -286,6 +347,7 @@ class Game:
         del self.rooms[room.id]
         for user_id in room.humans:
             self.seats.pop(user_id, None)
+        self._room_gone()
         if self.shared is not None:
             self.shared.room_over(room)
         self.results.submit(GameResult(

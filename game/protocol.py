@@ -51,6 +51,7 @@ GAME_OVER = "game_over"
 ERROR = "error"
 TOKEN_REFRESHED = "token_refreshed"
 REDIRECT = "redirect"
+SERVER_DRAINING = "server_draining"  # the server is stopping: no new games here; reconnect when it closes
 
 # Error codes of `error` events.
 BAD_MESSAGE = "bad_message"

@@ -31,11 +31,13 @@ class Session(Protocol):
 class Room:
     """Steps its match with the queued intentions and tells its players what happened."""
 
-    def __init__(self, room_id: str, settings: GameSettings, rng: random.Random, snapshot_phase: int = 0):
+    def __init__(self, room_id: str, settings: GameSettings, seed: int, snapshot_phase: int = 0,
+                 match: Optional[Match] = None):
         self.id = room_id
         self.settings = settings
-        self.rng = rng
-        self.match = Match(settings, rng)
+        self.seed = seed  # the room's own random source: spawns and bots play out the same from the same seed
+        self.match = match or Match(settings, random.Random(seed))
+        self.rng = self.match.rng
         self.sessions: dict[int, Optional[Session]] = {}
         self.bots: list[int] = []
         self.inputs: list[tuple[int, str, dict]] = []
@@ -43,6 +45,21 @@ class Room:
         self.started_at = time.time()
         self.tick = 0  # the loop's tick at the last step, stamped on snapshots
         self.on_over: Callable[["Room"], Any] = lambda room: None
+
+    def export(self) -> dict:
+        """The room's whole state between two ticks, as JSON-able data: what a hand-off carries to the
+        process that runs it next (its players reconnect there)."""
+        return {"id": self.id, "seed": self.seed, "started_at": self.started_at, "bots": self.bots,
+                "seated": self.humans, "inputs": self.inputs, "match": self.match.export()}
+
+    @classmethod
+    def restore(cls, data: dict, settings: GameSettings, snapshot_phase: int) -> "Room":
+        """A room exported by another process, its humans seated with no connection yet."""
+        room = cls(data["id"], settings, data["seed"], snapshot_phase, Match.restore(settings, data["match"]))
+        room.started_at, room.bots = data["started_at"], list(data["bots"])
+        room.inputs = [tuple(entry) for entry in data["inputs"]]
+        room.sessions = dict.fromkeys(data["seated"])
+        return room
 
     def seat(self, session: Optional[Session], player_id: int, username: str, score: int, bot: bool = False) -> None:
         self.match.add_player(player_id, username, score, bot)

@@ -7,7 +7,7 @@ intentions with the same seed gives the same game.
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from game import protocol
@@ -48,6 +48,7 @@ class Player:
     connected: bool = True
     disconnected_at: float = 0.0
     acted: bool = False  # sent a move, fireball or blink in this game; a human who never does is AFK
+    arrived: bool = True  # a human seated from another process has connected to the room at least once
 
 
 @dataclass
@@ -150,9 +151,16 @@ class Match:
         """A dropped player's ball stands still; after GAME_RECONNECT_GRACE it counts as dead."""
         player = self.players[player_id]
         player.connected = connected
-        if not connected:
+        if connected:
+            player.arrived = True
+        else:
             player.disconnected_at = self.time
             player.target = None
+
+    def await_arrival(self, player_id: int) -> None:
+        """A human seated here while connected elsewhere: if they never arrive, they are out unscored."""
+        self.set_connected(player_id, False)
+        self.players[player_id].arrived = False
 
     # Simulation
 
@@ -276,16 +284,44 @@ class Match:
         """The original rule: the survivor +10, every dead human −5; bots have no score.
 
         Only games between at least two humans who played are rated: a win over bots, or over humans
-        who never moved (accounts queued to be farmed), changes no score.
+        who never moved (accounts queued to be farmed), changes no score. A human who never arrived (their
+        process died before they could) is not scored at all.
         """
         if sum(1 for player in self.players.values() if not player.bot and player.acted) < 2:
             return {}
         changes = {}
         for player in self.players.values():
-            if player.bot:
+            if player.bot or not player.arrived:
                 continue
             if player.id == self.winner:
                 changes[player.id] = self.settings.WIN_SCORE
             elif not player.alive:
                 changes[player.id] = self.settings.LOSS_SCORE
         return changes
+
+    # A hand-off to another process (cluster mode): the whole state as JSON-able data
+
+    def export(self) -> dict:
+        return {"players": [asdict(player) for player in self.players.values()],
+                "fireballs": [asdict(ball) for ball in self.fireballs], "time": self.time, "over": self.over,
+                "winner": self.winner, "next_fireball": self._next_fireball, "rng": export_rng(self.rng)}
+
+    @classmethod
+    def restore(cls, settings: GameSettings, data: dict) -> "Match":
+        players = {}
+        for fields in data["players"]:
+            target = fields.pop("target")
+            players[fields["id"]] = Player(**fields, target=None if target is None else tuple(target))
+        return cls(settings, restore_rng(data["rng"]), players, [Fireball(**ball) for ball in data["fireballs"]],
+                   data["time"], data["over"], data["winner"], data["next_fireball"])
+
+
+def export_rng(rng: random.Random) -> list:
+    version, state, gauss = rng.getstate()
+    return [version, list(state), gauss]
+
+
+def restore_rng(data: list) -> random.Random:
+    rng = random.Random()
+    rng.setstate((data[0], tuple(data[1]), data[2]))
+    return rng

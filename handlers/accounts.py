@@ -40,16 +40,10 @@ class LiveHandler(APIHandler):
 
 
 class ReadyHandler(APIHandler):
-    """`GET /api/health/ready`: 200 when MongoDB answers and the server is not stopping; 503 from the first
-    moment of a SIGTERM, so a load balancer sends no new players before sockets close."""
+    """`GET /api/health/ready`: 200 when MongoDB (and Redis, in cluster mode) answers and the server is not
+    stopping; 503 `draining` from the first moment of a SIGTERM, so a load balancer sends no new players
+    before sockets close."""
 
     async def get(self):
-        if self.arena.draining:
-            self.write_json({"status": "draining"}, status=503)
-            return
-        try:
-            await self.arena.store.ping()
-        except StoreUnavailable:
-            self.write_json({"status": "unavailable"}, status=503)
-        else:
-            self.write_json({"status": "ready"})
+        answer = await self.arena.readiness()
+        self.write_json(answer, status=200 if answer["status"] == "ready" else 503)

@@ -139,15 +139,28 @@ def mongo_for_cluster():
     return server.url, server
 
 
+def plain_http(site: str, port: int) -> str:
+    """deploy/nginx.conf without TLS, on `port`: its HTTPS server block as plain HTTP (the tests' clients
+    speak no TLS; tests/test_deploy.py checks the file as shipped with `nginx -t`)."""
+    redirect = site.index("\nserver {")
+    site = site[:redirect] + site[site.index("\n}\n", redirect) + 2:]  # the port-80 block: only redirects
+    lines = []
+    for line in site.splitlines():
+        if line.strip().startswith(("ssl_", "listen [::]")):
+            continue
+        lines.append(f"    listen 127.0.0.1:{port};" if line.strip().startswith("listen 443") else line)
+    return "\n".join(lines) + "\n"
+
+
 class NginxProxy:
-    """Debian's nginx running deploy/nginx.conf, with the processes' ports and its own in place of the
-    file's (8001-8004 and 80), in a throwaway prefix."""
+    """Debian's nginx running deploy/nginx.conf (as plain HTTP), with the processes' ports and its own in
+    place of the file's (8001-8004 and 443), in a throwaway prefix."""
 
     def __init__(self, directory: str, ports: list[int]):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         with open(os.path.join(ROOT, "deploy", "nginx.conf"), encoding="utf-8") as handle:
-            site = handle.read().replace("listen 80;", f"listen 127.0.0.1:{self.port};")
+            site = plain_http(handle.read(), self.port)
         for n, port in enumerate(ports, start=1):
             site = site.replace(f"127.0.0.1:800{n}", f"127.0.0.1:{port}")
         prefix = os.path.join(directory, "nginx")

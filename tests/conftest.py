@@ -22,7 +22,8 @@ TEST_SETTINGS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "PASSWOR
                   "THROTTLE_LOGIN_ADDRESS": "", "THROTTLE_PASSWORD_USER": "", "THROTTLE_PASSWORD_ADDRESS": "",
                   "THROTTLE_REGISTER_ADDRESS": "", "THROTTLE_SOCKET_ADDRESS": "", "THROTTLE_SOCKET_USER": ""}
 BACKEND_VARIABLES = ("MONGO_URL", "ARENA_MONGO_DRIVER")  # the suite runs on whichever backend these name
-TEST_ENV = {"SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs512-" * 2}
+TEST_ENV = {"SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs512-" * 2,
+            "ARENA_DRAIN_GRACE": "0.2"}  # a stopping server's readiness 503 (tests of the drain set it longer)
 
 
 def pytest_configure(config):

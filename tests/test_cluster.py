@@ -247,14 +247,20 @@ async def test_a_killed_host_s_game_is_recorded_abandoned_once_and_other_rooms_p
 
 
 @cluster_test(GAME_ROOM_CAPACITY="2")
-async def test_sigterm_takes_the_process_s_players_out_of_the_queue_at_once(cluster):
+async def test_sigterm_sends_queued_players_elsewhere_with_their_wait(cluster):
     a, b = cluster.start("a", "b")
-    alice, _ = await player(a, "alice")
+    alice, tokens = await player(a, "alice")
     await eventually(lambda: 1 in state_of(cluster)["tickets"])
+    queued_at = state_of(cluster)["tickets"][1]["queued_at"]
     a.signal(signal.SIGTERM)
-    assert await alice.wait_closed() == (1001, "server shutting down")
+    await alice.wait_for("server_draining")
+    assert await alice.wait_closed() == (1001, "server draining")
+    again = await GameClient.connect(b.url, tokens["access"])
+    assert (await again.wait_for("queued"))["waited"] > 0
     assert a.wait() == 0
-    assert state_of(cluster)["tickets"] == {} and state_of(cluster)["instances"] == ["b"]
+    ticket = state_of(cluster)["tickets"][1]
+    assert (ticket["instance"], ticket["queued_at"]) == ("b", queued_at)
+    await eventually(lambda: state_of(cluster)["instances"] == ["b"])  # once a's heartbeat lapses
 
 
 @cluster_test(GAME_ROOM_CAPACITY="2", GAME_BOT_FILL_AFTER="0.3")
@@ -343,5 +349,9 @@ async def test_a_smoke_test_through_nginx_with_the_shipped_configuration(cluster
             assert all(r["url"].startswith(f"ws://127.0.0.1:{proxy.port}/p/") for r in redirects)
         missing = await AsyncHTTPClient().fetch(proxy.url + "/p/zz/api/health/live", raise_error=False)
         assert missing.code == 404  # only the listed processes: not an open proxy
+        for path in ("/metrics", "/p/a/metrics", "/p/b//metrics", "/p/c/%6Detrics"):  # Prometheus scrapes the processes
+            hidden = await AsyncHTTPClient().fetch(proxy.url + path, raise_error=False)
+            assert hidden.code == 404, path
+        assert (await AsyncHTTPClient().fetch(f"{cluster['a'].url}/metrics")).code == 200
     finally:
         proxy.stop()

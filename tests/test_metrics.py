@@ -146,10 +146,13 @@ async def test_metrics_port_serves_metrics_and_the_api_port_does_not(api, arena,
         await server.close_all_connections()
 
 
+CLUSTER_ONLY = {"arena_redis_up"}  # served in cluster mode (tests/test_cluster_deploys.py reads it there)
+
+
 @pytest.mark.gen_test(timeout=10)
 async def test_docs_dashboard_and_alerts_name_exactly_the_metrics_served(api):
     text = (await api.http_client.fetch(api.base_url + "/metrics")).body.decode()
-    served = set(re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE))
+    served = set(re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE)) | CLUSTER_ONLY
     documents = {path: open(os.path.join(ROOT, path), encoding="utf-8").read() for path in DEPLOY_DOCUMENTS}
     json.loads(documents["deploy/grafana-dashboard.json"])
     alerts = yaml.safe_load(documents["deploy/arena-alerts.yml"])

@@ -28,7 +28,7 @@ async def test_live_and_ready_when_all_is_well(api):
 async def test_not_ready_while_mongodb_does_not_answer_but_still_live(api, store, monkeypatch):
     hang(monkeypatch, store.db, "command")
     ready = await api.get("/api/health/ready")
-    assert (ready.status, ready.json) == (503, {"status": "unavailable"})
+    assert (ready.status, ready.json) == (503, {"status": "unavailable", "store": "unavailable"})
     assert (await api.get("/api/health/live")).status == 200
 
 
@@ -50,7 +50,7 @@ async def test_not_ready_from_the_first_moment_of_stopping(api, arena, block_has
 @gen_test
 async def test_every_answer_has_a_request_id_that_the_access_log_shows(api, http_client, base_url, caplog):
     caplog.set_level(logging.INFO, logger="tornado.access")
-    answers = [await api.get("/api/health/live"), await api.get("/api/nowhere/"),
+    answers = [await api.get("/api/leaderboard/"), await api.get("/api/nowhere/"),
                await api.post("/api/token/", {"username": "x", "password": "y"})]
     page = await http_client.fetch(base_url + "/")
     ids = [answer.headers["X-Request-ID"] for answer in answers] + [page.headers["X-Request-ID"]]
@@ -80,3 +80,15 @@ def test_control_characters_a_client_chose_are_escaped_in_both_log_formats():
     line = orjson.loads(JsonFormatter().format(record))
     for value in (line["message"], line["close_reason"]):
         assert not any(char in value for char in "\n\x1b\x85\u202e")
+
+
+@pytest.mark.gen_test
+async def test_probes_are_logged_at_debug_and_requests_at_info(http_client, base_url, caplog):
+    """An orchestrator polling health every second and Prometheus scraping filled the INFO log."""
+    with caplog.at_level(logging.DEBUG, logger="tornado.access"):
+        for path in ("/api/health/live", "/api/health/ready", "/api/health/", "/metrics", "/api/leaderboard/"):
+            assert (await http_client.fetch(base_url + path)).code == 200
+    levels = {record.getMessage().split()[2]: record.levelname for record in caplog.records
+              if record.name == "tornado.access"}
+    assert levels == {"/api/health/live": "DEBUG", "/api/health/ready": "DEBUG", "/api/health/": "DEBUG",
+                      "/metrics": "DEBUG", "/api/leaderboard/": "INFO"}

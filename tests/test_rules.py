@@ -1,5 +1,6 @@
 """The rules of ball battle, stepped by hand: no socket, no IOLoop, no wall clock."""
 
+import json
 import math
 import random
 
@@ -192,6 +193,31 @@ def test_a_win_over_bots_or_afk_humans_is_unrated(second_human_acts):
     match.step(DT)
     assert match.over and match.winner == 1
     assert match.score_changes() == ({1: 10, 2: -5} if second_human_acts else {})
+
+
+def test_a_human_who_never_arrived_is_out_after_the_grace_but_not_scored():
+    """Seated from a process that then died, they never came (issue 23): no points lost for that."""
+    match = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1))
+    match.await_arrival(3)
+    match.move_to(1, 0.3, 0.5)
+    match.blink(2, 1.4, 0.9)
+    run(match, SETTINGS.RECONNECT_GRACE + DT)
+    assert not match.players[3].alive
+    match.players[2].alive = False
+    match.step(DT)
+    assert match.over and match.score_changes() == {1: 10, 2: -5}
+
+
+def test_a_match_goes_on_from_its_export_exactly_as_it_would_have():
+    """What a hand-off carries: the whole state, random source included, between two ticks."""
+    here, moved = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1)), None
+    here.move_to(1, 1.2, 0.5)
+    here.shoot_fireball(2, 0.2, 0.5)
+    run(here, 0.5)
+    moved = Match.restore(SETTINGS, json.loads(json.dumps(here.export())))  # as it travels through Redis
+    for match in (here, moved):
+        match.blink(3, 0.5, 0.5)
+    assert run(here, 2.0) == run(moved, 2.0) and here.export() == moved.export()
 
 
 def test_dropped_player_stands_still_then_counts_as_dead_after_the_grace():

@@ -23,10 +23,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+QUICK_STOP = {"ARENA_DRAIN_GRACE": "0.2", "ARENA_DRAIN_TIMEOUT": "1"}  # tests of the drain itself set their own
+
+
 def start_server(*args: str, env: dict | None = None, **popen: object) -> subprocess.Popen:
     """`python server.py` with the suite's backend (MONGO_URL, in a database of its own) and `env`."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith(("ARENA_", "JWT_", "GAME_"))}
-    environment.update({"ARENA_DB": f"arena_process_{uuid.uuid4().hex[:8]}", **(env or {})})
+    environment.update({"ARENA_DB": f"arena_process_{uuid.uuid4().hex[:8]}", **QUICK_STOP, **(env or {})})
     return subprocess.Popen([sys.executable, "server.py", *args], cwd=ROOT, env=environment,
                             stderr=subprocess.PIPE, text=True, **popen)
 
@@ -76,9 +79,11 @@ def test_server_starts_answers_and_exits_zero_on_sigterm():
         start_lines = wait_until_listening(process)
         assert f"127.0.0.1:{port}" in start_lines[-1]
         assert "embedded (in-memory, data is lost on exit)" in start_lines[-1] or "mongodb://" in start_lines[-1]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health/?token=hunter2secret") as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health/") as response:
             assert response.status == 200
             assert json.loads(response.read())["status"] == "ok"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/leaderboard/?token=hunter2secret") as response:
+            assert response.status == 200
         process.send_signal(signal.SIGTERM)
         _, rest = process.communicate(timeout=15)
     finally:

@@ -141,3 +141,14 @@ def test_a_serializer_setting_naming_a_subclass_serves_its_path():
     arena = Arena(settings, Store(EmbeddedClient(), "arena", "embedded", "embedded", 1.0))
     table = routes.paths(arena)
     assert table["/api/token/"] is AddedClaimsHandler and table["/api/token/refresh/"] is TokenRefreshHandler
+
+
+@pytest.mark.parametrize("env, named", [({"SECRET_KEY": "x"}, "SECRET_KEY"),
+                                        ({"SECRET_KEY": "k" * 31}, "SECRET_KEY"),
+                                        ({"SECRET_KEY": "k" * 40, "JWT_SIGNING_KEY": "short"}, "JWT_SIGNING_KEY")])
+def test_a_signing_key_shorter_than_32_bytes_is_refused(env, named):
+    with pytest.raises(SettingsError) as refused:
+        load_settings(env)
+    assert str(refused.value).startswith(f"{named}: must be at least 32 bytes")
+    assert "secrets.token_urlsafe" in str(refused.value)
+    assert load_settings({"SECRET_KEY": "k" * 32}).jwt.SIGNING_KEY == "k" * 32
