@@ -89,6 +89,10 @@ class RedisLink:
         was_alive, _, everyone, queue_length = await self.call(pipe.execute())
         return was_alive is not None, {name: Presence.decode(value) for name, value in everyone.items()}, queue_length
 
+    async def presence(self, instance: str) -> Optional[Presence]:
+        value = await self.call(self.client.hget(keys.INSTANCES, instance))
+        return None if value is None else Presence.decode(value)
+
     async def is_alive(self, instance: str) -> bool:
         return bool(await self.call(self.client.exists(keys.alive(instance))))
 
@@ -121,6 +125,12 @@ class RedisLink:
         return bool(await self._script(
             "claim", [keys.QUEUE, keys.TICKETS, keys.room(room_id), keys.rooms(record.host), *map(keys.seat, users)],
             [room_id, record.encode(), seat.encode(), self.lifetime_ms, *users]))
+
+    async def seat_alone(self, room_id: str, record: RoomRecord, user_id: UserId) -> None:
+        """Seat one player in a room of their own on `record.host` (a practice game), out of the queue."""
+        await self._script("seat_alone", [keys.QUEUE, keys.TICKETS, keys.room(room_id), keys.rooms(record.host),
+                                          keys.seat(user_id)],
+                           [room_id, record.encode(), Seat(room_id, record.host).encode(), user_id, self.lifetime_ms])
 
     # Throttles (cluster.windows)
 

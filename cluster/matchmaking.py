@@ -99,7 +99,7 @@ class ClusterMatchmaker:
                 id=room_id,
                 players=tuple(PlayerResult(p.id, p.username, False, p.score, True) for p in record.players),
                 winner=None, started_at=datetime.fromtimestamp(record.started_at, timezone.utc), ended_at=utcnow(),
-                score_changes={}, abandoned=True))
+                score_changes={}, abandoned=True, rated=False))
             for player in record.players:
                 await self.link.free_seat(player.id, room_id)
         await self.link.forget_room(room_id, host)

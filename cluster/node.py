@@ -64,6 +64,7 @@ class ClusterNode:
         self._beats = 0
         self._retries: list[Callable[[], Awaitable]] = []  # clean-ups that failed, tried again at each heartbeat
         self._tasks: set[asyncio.Task] = set()
+        self._by_user: dict[UserId, asyncio.Task] = {}  # each user's latest cluster work (see _for_user)
         self._loops: list[asyncio.Task] = []
         self._stream_ids: dict[str, str] = {}
         game.results.written_listeners.append(self.result_written)
@@ -110,16 +111,22 @@ class ClusterNode:
     # SharedQueue (called by the game)
 
     def add(self, ticket: Ticket) -> None:
-        self._spawn(self.link.add_ticket(ticket, self.instance))
+        self._for_user(ticket.user_id, lambda: self.link.add_ticket(ticket, self.instance))
 
     def remove(self, user_id: UserId) -> None:
-        self._clean_up(lambda: self.link.remove_ticket(user_id, self.instance))
+        self._for_user(user_id, lambda: self.link.remove_ticket(user_id, self.instance), retry=True)
 
     def waiting(self) -> int:
         return self.queue_length
 
     def seat_freed(self, user_id: UserId, room_id: str) -> None:
-        self._clean_up(lambda: self.link.free_seat(user_id, room_id))
+        self._for_user(user_id, lambda: self.link.free_seat(user_id, room_id), retry=True)
+
+    def practice(self, ticket: Ticket, room_id: str) -> None:
+        """The player's practice room runs here: the cluster takes them out of the queue and seats them
+        in it (so a reconnection through any process finds it)."""
+        record = RoomRecord(self.instance, (Player(ticket.user_id, ticket.username, ticket.score),), time.time())
+        self._for_user(ticket.user_id, lambda: self.link.seat_alone(room_id, record, ticket.user_id))
 
     def room_over(self, room: Room) -> None:
         """The players are free at once; the room's record stays until its result is in MongoDB
@@ -169,14 +176,20 @@ class ClusterNode:
                 return seat
             await self.matchmaker.abandon(seat.room, self.instance)  # handed here, but its state was lost
         elif await self.link.living([seat.host], self.fresh_ms):
-            return seat
+            if seat.host not in self.instances:  # started since our last heartbeat: its URL, now
+                presence = await self.link.presence(seat.host)
+                if presence is not None:
+                    self.instances[seat.host] = presence
+                    return seat
+            else:
+                return seat
         log.info("user %s's seat in room %s on %s is gone: they queue here", user_id, seat.room, seat.host)
         await self.link.free_seat(user_id, seat.room)
         return None
 
     def leave(self, user_id: UserId) -> None:
         """The user's socket here closed: the cluster forgets it, unless a newer one elsewhere took over."""
-        self._clean_up(lambda: self.link.release_session(user_id, self.instance))
+        self._for_user(user_id, lambda: self.link.release_session(user_id, self.instance), retry=True)
 
     def publish_revocation(self, revocation: Revocation) -> None:
         self._spawn(self.link.publish(Revoked(revocation.user_id, revocation.family, self.instance, revocation.keep)))
@@ -321,17 +334,34 @@ class ClusterNode:
     def _clean_up(self, work: Callable[[], Awaitable]) -> None:
         """A clean-up (a ticket, seat, session or room record to remove) run now; if Redis does not answer,
         it is kept and tried again at each heartbeat until it succeeds."""
-        self._spawn(self._clean_up_now(work))
+        self._spawn(self._run(work, retry=True))
 
-    async def _clean_up_now(self, work: Callable[[], Awaitable]) -> None:
+    def _for_user(self, user_id: UserId, work: Callable[[], Awaitable], retry: bool = False) -> None:
+        """Run `work` after the user's earlier cluster work has finished: one user's queue, seat and
+        session changes reach Redis in the order they happened (a re-queue never overtakes the free seat
+        before it, a practice seat never a ticket still on its way)."""
+        before = self._by_user.get(user_id)
+
+        async def in_order() -> None:
+            if before is not None:
+                await asyncio.wait([before])
+            await self._run(work, retry)
+
+        task = self._spawn(in_order())
+        self._by_user[user_id] = task
+        task.add_done_callback(lambda done: self._by_user.get(user_id) is done and self._by_user.pop(user_id))
+
+    async def _run(self, work: Callable[[], Awaitable], retry: bool) -> None:
         try:
             await work()
         except ClusterUnavailable:
-            self._retries.append(work)
-            del self._retries[:-RETRIES_KEPT]
+            if retry:
+                self._retries.append(work)
+                del self._retries[:-RETRIES_KEPT]
             raise
 
-    def _spawn(self, work: Coroutine) -> None:
+    def _spawn(self, work: Coroutine) -> asyncio.Task:
         task = asyncio.ensure_future(self._quietly(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task

@@ -133,6 +133,20 @@ redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[7], '*', unpack(ARGV, 9))
 return 1
 """
 
+# Seat one player in a room of their own (practice) on its host: out of the queue, seated, the room recorded.
+# KEYS[1] queue (zset)  KEYS[2] tickets (hash)  KEYS[3] the room's record  KEYS[4] its host's room set
+# KEYS[5] the player's seat
+# ARGV[1] room id  ARGV[2] the room's record (RoomRecord)  ARGV[3] the seat (Seat)  ARGV[4] user id
+# ARGV[5] the record's and seat's lifetime, ms
+SEAT_ALONE = """
+redis.call('HDEL', KEYS[2], ARGV[4])
+redis.call('ZREM', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[5], ARGV[3], 'PX', ARGV[5])
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[5])
+redis.call('SADD', KEYS[4], ARGV[1])
+return 1
+"""
+
 # Renew the lifetime of keys a process owns (its users' sessions and seats, its rooms' records).
 # KEYS[1..] the keys  ARGV[1] the lifetime, ms
 RENEW = """
@@ -142,4 +156,4 @@ return #KEYS
 
 SCRIPTS = {"add_ticket": ADD_TICKET, "remove_ticket": REMOVE_TICKET, "claim": CLAIM, "lease": LEASE,
            "delete_if": DELETE_IF, "hit_window": HIT_WINDOW, "count_window": COUNT_WINDOW, "hand_off": HAND_OFF,
-           "renew": RENEW}
+           "seat_alone": SEAT_ALONE, "renew": RENEW}

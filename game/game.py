@@ -53,6 +53,8 @@ class SharedQueue(Protocol):
 
     def room_over(self, room: Room) -> None: ...
 
+    def practice(self, ticket: Ticket, room_id: str) -> None: ...
+
 
 class Game:
     """Sessions, the matchmaking queue, running rooms and their results."""
@@ -163,12 +165,30 @@ class Game:
     def handle(self, session: Session, event: str, payload: dict) -> None:
         """A game intention from a client, applied at the next tick (`leave` at once)."""
         room = self.seats.get(session.user_id)
-        if room is None:
+        if event == protocol.PRACTICE:
+            self._practice(session, room)
+        elif room is None:
             session.send(error_frame(protocol.NOT_IN_GAME, "wait for game_start before playing"))
         elif event == protocol.LEAVE:
             self._leave_room(session, room)
         else:
             room.enqueue(session.user_id, event, payload)
+
+    def _practice(self, session: Session, room: Optional[Room]) -> None:
+        """A game against bots, at once and unrated, in place of the player's wait (cluster mode: here,
+        where the player is)."""
+        if room is not None:
+            session.send(error_frame(protocol.IN_GAME, "you are in a game: finish it, or leave it once you are out"))
+            return
+        if not self.accepting:
+            session.send(encode({"event": protocol.SERVER_DRAINING}))
+            return
+        ticket = self.matchmaker.queue.get(session.user_id) or Ticket(session.user_id, session.username,
+                                                                      session.score, self.clock())
+        room_id = uuid.uuid4().hex
+        if self.shared is not None:
+            self.shared.practice(ticket, room_id)
+        self.open_room([ticket], room_id, practice=True)
 
     def _leave_room(self, session: Session, room: Room) -> None:
         """A player who is out leaves their room and queues again on the same connection."""
@@ -215,11 +235,11 @@ class Game:
             if session is not None and user_id in self.matchmaker.queue:
                 session.send(self._queued_frame(user_id))
 
-    def open_room(self, tickets: list[Ticket], room_id: Optional[str] = None) -> Room:
+    def open_room(self, tickets: list[Ticket], room_id: Optional[str] = None, practice: bool = False) -> Room:
         """A room for these players, filled up with bots. A player connected to another process (cluster
         mode) gets a seat with no connection: they have GAME_RECONNECT_GRACE to come and take it."""
         room = Room(room_id or uuid.uuid4().hex, self.settings, self.rng.getrandbits(63),
-                    snapshot_phase=len(self.rooms) % self.ticks_per_snapshot)
+                    snapshot_phase=len(self.rooms) % self.ticks_per_snapshot, practice=practice)
         room.tick = self.loop.tick
         room.on_over = self._finish
         now = self.clock()
@@ -298,7 +318,10 @@ class Game:
                 session.close(code, reason)
 
     def redirect(self, user_id: UserId, url: str, room_id: str) -> None:
-        """Cluster mode: the user's room runs on another process; their connection here is told where."""
+        """Cluster mode: the user's room runs on another process; their connection here is told where
+        (unless they started a game here meanwhile: a practice game that raced the matchmaker)."""
+        if user_id in self.seats:
+            return
         self.matchmaker.remove(user_id)
         session = self.sessions.get(user_id)
         if session is not None:
@@ -340,10 +363,13 @@ class Game:
         """Game over: tell the players, free their seats, and record the result (once)."""
         match = room.match
         changes = {} if abandoned else match.score_changes()
+        unrated = "abandoned" if abandoned else match.unrated_reason()
+        places = match.places()
         room.broadcast(room.snapshot_frame(room.tick))
         room.broadcast(encode({"event": protocol.GAME_OVER, "winner": None if abandoned else match.winner,
                                "scores": {str(uid): change for uid, change in changes.items()},
-                               "abandoned": abandoned}))
+                               "abandoned": abandoned, "rated": unrated is None, "unrated": unrated,
+                               "places": {str(uid): place for uid, place in places.items()}}))
         del self.rooms[room.id]
         for user_id in room.humans:
             self.seats.pop(user_id, None)
@@ -352,12 +378,15 @@ class Game:
             self.shared.room_over(room)
         self.results.submit(GameResult(
             id=room.id,
-            players=tuple(PlayerResult(p.id, p.username, p.bot, p.score, p.alive) for p in match.players.values()),
+            players=tuple(PlayerResult(p.id, p.username, p.bot, p.score, p.alive, p.place)
+                          for p in match.players.values()),
             winner=None if abandoned else match.winner,
             started_at=datetime.fromtimestamp(room.started_at, timezone.utc),
             ended_at=utcnow(),
             score_changes=changes,
             abandoned=abandoned,
+            rated=unrated is None,
+            practice=match.practice,
         ))
 
     async def shutdown(self) -> None:

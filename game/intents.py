@@ -43,6 +43,7 @@ INTENTS: dict[str, Intent] = {
     protocol.BLINK: Intent(read_target, _blink),
     protocol.MESSAGE: Intent(read_text, _chat),
     protocol.LEAVE: Intent(lambda frame: {}, None),  # a player who is out leaves the room and queues again
+    protocol.PRACTICE: Intent(lambda frame: {}, None),  # a waiting player starts a game against bots at once
 }
 
 

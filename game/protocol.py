@@ -35,6 +35,7 @@ SHOOT_FIREBALL = "shoot_fireball"
 BLINK = "blink"
 MESSAGE = "message"
 LEAVE = "leave"  # a player who is out leaves the room at once (their score change is final) and queues again
+PRACTICE = "practice"  # a player waiting (not in a game) starts an unrated game against bots at once
 
 # The rows of a `state` frame, field by field (docs/protocol.md; static/js/arena-client.js names them too).
 PLAYER_ROW = ("id", "x", "y", "radius", "alive", "fireball_cooldown", "blink_cooldown", "connected", "hits")
@@ -59,6 +60,7 @@ COOLDOWN = "cooldown"
 DEAD = "dead"
 STILL_ALIVE = "still_alive"  # `leave` while alive: closing the connection is how to forfeit
 NOT_IN_GAME = "not_in_game"
+IN_GAME = "in_game"  # `practice` while in a game: finish it (or leave it once out) first
 MATCHMAKING_UNAVAILABLE = "matchmaking_unavailable"  # cluster mode: Redis is away; you stay queued
 STORE_UNAVAILABLE = "store_unavailable"  # also the reason of a 1013 close
 

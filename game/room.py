@@ -32,11 +32,11 @@ class Room:
     """Steps its match with the queued intentions and tells its players what happened."""
 
     def __init__(self, room_id: str, settings: GameSettings, seed: int, snapshot_phase: int = 0,
-                 match: Optional[Match] = None):
+                 match: Optional[Match] = None, practice: bool = False):
         self.id = room_id
         self.settings = settings
         self.seed = seed  # the room's own random source: spawns and bots play out the same from the same seed
-        self.match = match or Match(settings, random.Random(seed))
+        self.match = match or Match(settings, random.Random(seed), practice=practice)
         self.rng = self.match.rng
         self.sessions: dict[int, Optional[Session]] = {}
         self.bots: list[int] = []
@@ -95,9 +95,13 @@ class Room:
         s = self.settings
         players = [{"id": p.id, "username": p.username, "score": p.score, "bot": p.bot}
                    for p in self.match.players.values()]
+        match = self.match
         return encode({"event": protocol.GAME_START, "room": self.id, "you": player_id, "players": players,
+                       "practice": match.practice, "rated": not match.practice and len(self.sessions) >= 2,
                        "map": {"width": s.MAP_WIDTH, "height": s.MAP_HEIGHT}, "tick_rate": s.TICK_RATE,
-                       "snapshot_rate": s.SNAPSHOT_RATE, "speed": s.PLAYER_SPEED, "hits_to_kill": s.HITS_TO_KILL})
+                       "snapshot_rate": s.SNAPSHOT_RATE, "speed": s.PLAYER_SPEED, "hits_to_kill": s.HITS_TO_KILL,
+                       "radius": s.PLAYER_RADIUS, "blink_range": s.BLINK_RANGE, "fireball_speed": s.FIREBALL_SPEED,
+                       "fireball_range": s.FIREBALL_RANGE})
 
     def broadcast(self, frame: bytes) -> None:
         for session in self.sessions.values():

@@ -49,6 +49,8 @@ class Player:
     disconnected_at: float = 0.0
     acted: bool = False  # sent a move, fireball or blink in this game; a human who never does is AFK
     arrived: bool = True  # a human seated from another process has connected to the room at least once
+    place: int = 0  # once out: 1 + how many were still in; at the end, 1 for whoever is still in
+    out_at: float = -1.0  # the match time they went out
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Match:
     over: bool = False
     winner: Optional[int] = None
     _next_fireball: int = 0
+    practice: bool = False  # a game against bots started at once: never rated
 
     def add_player(self, player_id: int, username: str, score: int, bot: bool) -> Player:
         s = self.settings
@@ -107,12 +110,14 @@ class Match:
             raise Refused(protocol.DEAD, "dead players cannot act")
         return player
 
-    def _clamp(self, x: float, y: float) -> tuple[float, float]:
-        return min(max(x, 0.0), self.settings.MAP_WIDTH), min(max(y, 0.0), self.settings.MAP_HEIGHT)
+    def _clamp(self, x: float, y: float, margin: float = 0.0) -> tuple[float, float]:
+        """A point of the map, at least `margin` from its walls (a ball's radius: it stays wholly inside)."""
+        s = self.settings
+        return min(max(x, margin), s.MAP_WIDTH - margin), min(max(y, margin), s.MAP_HEIGHT - margin)
 
     def move_to(self, player_id: int, tx: float, ty: float) -> None:
         player = self._actor(player_id)
-        player.target = self._clamp(tx, ty)
+        player.target = self._clamp(tx, ty, player.radius)
 
     def _refuse_until(self, ready_at: float, ability: str) -> None:
         """The cooldown gate: an ability used before `ready_at` is refused, saying how long is left."""
@@ -137,7 +142,8 @@ class Match:
         self._refuse_until(player.blink_ready_at, "blink")
         distance = min(math.hypot(tx - player.x, ty - player.y), s.BLINK_RANGE)
         angle = math.atan2(ty - player.y, tx - player.x)
-        player.x, player.y = self._clamp(player.x + distance * math.cos(angle), player.y + distance * math.sin(angle))
+        player.x, player.y = self._clamp(player.x + distance * math.cos(angle), player.y + distance * math.sin(angle),
+                                         player.radius)
         player.target = None
         player.blink_ready_at = self.time + s.BLINK_COOLDOWN
 
@@ -180,16 +186,19 @@ class Match:
                 self._kill(player, events)
         alive = [player for player in self.players.values() if player.alive]
         if len(alive) <= 1 or not any(not player.bot for player in alive):
-            # The last one standing wins; with no human left alive nobody watches bots fight it out.
+            # The last one standing wins; with no human left alive nobody watches bots fight it out
+            # (they share first place).
             self.over = True
             self.winner = alive[0].id if len(alive) == 1 else None
+            for player in alive:
+                player.place = 1
         return events
 
     def _move(self, player: Player, dt: float) -> None:
         if player.knock_speed > KNOCKBACK_STOP:
             player.target = None  # own movement pauses while knocked back
             player.x, player.y = self._clamp(player.x + player.knock_x * player.knock_speed * dt,
-                                             player.y + player.knock_y * player.knock_speed * dt)
+                                             player.y + player.knock_y * player.knock_speed * dt, player.radius)
             player.knock_speed *= self.settings.KNOCKBACK_FRICTION ** (dt / FRAME)
             return
         if player.target is None:
@@ -254,15 +263,17 @@ class Match:
         events.append({"event": protocol.ATTACK, "attacker": ball.owner, "attackee": player.id,
                        "x": player.x, "y": player.y, "angle": angle, "damage": s.HIT_DAMAGE, "fireball": ball.id})
         if player.hits >= s.HITS_TO_KILL:
-            self._kill(player, events)
+            self._kill(player, events, by=ball.owner)
 
-    def _kill(self, player: Player, events: list[dict]) -> None:
-        """Out of the game; `place` is 1 + how many are still alive (the first of three out is 3rd)."""
+    def _kill(self, player: Player, events: list[dict], by: Optional[int] = None) -> None:
+        """Out of the game, by `by`'s fireball (None: they stayed away past the grace); `place` is 1 + how
+        many are still alive (the first of three out is 3rd)."""
         player.alive = False
         player.target = None
         player.knock_speed = 0.0
-        place = 1 + sum(1 for other in self.players.values() if other.alive)
-        events.append({"event": protocol.DIED, "player": player.id, "place": place})
+        player.place = 1 + sum(1 for other in self.players.values() if other.alive)
+        player.out_at = self.time
+        events.append({"event": protocol.DIED, "player": player.id, "place": player.place, "by": by})
 
     # What clients see
 
@@ -280,23 +291,35 @@ class Match:
             "fireballs": [[ball.id, round(ball.x, 4), round(ball.y, 4), ball.owner] for ball in self.fireballs],  # FIREBALL_ROW
         }
 
-    def score_changes(self) -> dict[int, int]:
-        """The original rule: the survivor +10, every dead human −5; bots have no score.
+    def places(self) -> dict[int, int]:
+        return {player.id: player.place for player in self.players.values()}
 
-        Only games between at least two humans who played are rated: a win over bots, or over humans
-        who never moved (accounts queued to be farmed), changes no score. A human who never arrived (their
-        process died before they could) is not scored at all.
-        """
+    def unrated_reason(self) -> Optional[str]:
+        """Why the game changes no score, or None: a practice game, or fewer than two humans who played
+        (a win over bots, or over accounts queued to be farmed that never move, is worth nothing)."""
+        if self.practice:
+            return "practice"
         if sum(1 for player in self.players.values() if not player.bot and player.acted) < 2:
+            return "fewer_than_two_humans_played"
+        return None
+
+    def score_changes(self) -> dict[int, int]:
+        """The original rule among the humans: the best-placed human +10, every other human −5; bots have
+        no score, and a bot that wins takes no human's points. The humans' best is the one still in, else
+        the last out; humans who went out last at the same moment share that place and score nothing.
+        A human who never arrived (their process died before they could) is not scored at all.
+        """
+        if self.unrated_reason() is not None:
             return {}
+        humans = [player for player in self.players.values() if not player.bot and player.arrived]
+        best = max((math.inf if player.alive else player.out_at) for player in humans)
+        first = [player.id for player in humans if (math.inf if player.alive else player.out_at) == best]
         changes = {}
-        for player in self.players.values():
-            if player.bot or not player.arrived:
-                continue
-            if player.id == self.winner:
-                changes[player.id] = self.settings.WIN_SCORE
-            elif not player.alive:
+        for player in humans:
+            if player.id not in first:
                 changes[player.id] = self.settings.LOSS_SCORE
+            elif len(first) == 1:
+                changes[player.id] = self.settings.WIN_SCORE
         return changes
 
     # A hand-off to another process (cluster mode): the whole state as JSON-able data
@@ -304,7 +327,8 @@ class Match:
     def export(self) -> dict:
         return {"players": [asdict(player) for player in self.players.values()],
                 "fireballs": [asdict(ball) for ball in self.fireballs], "time": self.time, "over": self.over,
-                "winner": self.winner, "next_fireball": self._next_fireball, "rng": export_rng(self.rng)}
+                "winner": self.winner, "next_fireball": self._next_fireball, "practice": self.practice,
+                "rng": export_rng(self.rng)}
 
     @classmethod
     def restore(cls, settings: GameSettings, data: dict) -> "Match":
@@ -313,7 +337,7 @@ class Match:
             target = fields.pop("target")
             players[fields["id"]] = Player(**fields, target=None if target is None else tuple(target))
         return cls(settings, restore_rng(data["rng"]), players, [Fireball(**ball) for ball in data["fireballs"]],
-                   data["time"], data["over"], data["winner"], data["next_fireball"])
+                   data["time"], data["over"], data["winner"], data["next_fireball"], data["practice"])
 
 
 def export_rng(rng: random.Random) -> list:

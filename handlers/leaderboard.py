@@ -34,5 +34,8 @@ class MyGamesHandler(AuthenticatedHandler):
             "players": [asdict(player) for player in game.players],
             "winner": game.winner,
             "score_change": game.score_change(user_id),
+            "place": next((player.place for player in game.players if player.id == user_id), 0),
             "abandoned": game.abandoned,
+            "rated": game.rated,
+            "practice": game.practice,
         } for game in games]})

@@ -52,6 +52,7 @@ class PlayerResult:
     bot: bool
     score: int
     alive: bool
+    place: int = 0  # 1 for the winner (and bots left standing together); 0 in games recorded before places
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class GameResult:
     ended_at: datetime
     score_changes: Mapping[UserId, int]
     abandoned: bool = False
+    rated: bool = True  # it could change scores (two humans played, not practice, not abandoned)
+    practice: bool = False
 
     def score_change(self, user_id: UserId) -> int:
         return self.score_changes.get(user_id, 0)
@@ -79,6 +82,8 @@ class GameResult:
             "ended_at": self.ended_at,
             "score_changes": {str(user_id): change for user_id, change in self.score_changes.items()},
             "abandoned": self.abandoned,
+            "rated": self.rated,
+            "practice": self.practice,
         }
 
     @classmethod
@@ -91,4 +96,6 @@ class GameResult:
             ended_at=document["ended_at"],
             score_changes={UserId(user_id): change for user_id, change in document["score_changes"].items()},
             abandoned=document.get("abandoned", False),
+            rated=document.get("rated", bool(document["score_changes"])),
+            practice=document.get("practice", False),
         )

@@ -189,6 +189,22 @@ async def test_mid_game_a_socket_through_another_process_is_sent_to_the_room_and
     assert await alice.wait_closed() == (4002, "replaced")
 
 
+@cluster_test(GAME_ROOM_CAPACITY="3")
+async def test_practice_runs_where_the_player_is_and_a_reconnection_through_another_process_finds_it(cluster):
+    a, b = cluster.start("a", "b")
+    alice, tokens = await player(b, "alice")
+    await eventually(lambda: 1 in state_of(cluster)["tickets"])
+    await alice.send("practice")
+    start = await alice.wait_for("game_start")
+    assert start["practice"] and not start["rated"]
+    await eventually(lambda: cluster.redis.client().get("arena:seat:1") == f"{start['room']} b")
+    assert 1 not in state_of(cluster)["tickets"]
+    alice.close()
+    again = await GameClient.connect(a.url, tokens["access"])
+    _, restart, redirects = await until_in_game(again, tokens)
+    assert restart["room"] == start["room"] and [r["url"] for r in redirects] == [b.public_url]
+
+
 @cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_revoke_all_on_one_process_closes_the_socket_on_another_within_a_second(cluster):
     a, b = cluster.start("a", "b")

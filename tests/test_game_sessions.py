@@ -396,10 +396,12 @@ async def test_graceful_shutdown_writes_pending_results(api, base_url, arena, st
 async def test_shutdown_abandons_running_games_without_score_changes(api, base_url, arena, store):
     tokens = await api.login()
     client = await GameClient.connect(base_url, tokens["access"])
-    room = (await client.wait_for("game_start"))["room"]
+    start = await client.wait_for("game_start")
+    room = start["room"]
     await arena.shutdown()
     over = await client.wait_for("game_over")
-    assert over == {"event": "game_over", "winner": None, "scores": {}, "abandoned": True}
+    assert over == {"event": "game_over", "winner": None, "scores": {}, "abandoned": True, "rated": False,
+                    "unrated": "abandoned", "places": {str(p["id"]): 0 for p in start["players"]}}
     assert await client.wait_closed() == (1001, "server shutting down")
     game = await store.games.find_one({"_id": room})
     assert game["abandoned"] is True and game["score_changes"] == {}
@@ -458,7 +460,8 @@ async def test_a_player_who_is_out_leaves_at_once_and_queues_again(api, base_url
     assert (await c.wait_for("error"))["code"] == "still_alive"
     out_id = await shoot_until_one_is_out(a, (2, 3))
     out = {2: b, 3: c}[out_id]
-    assert await out.wait_for("died") == {"event": "died", "player": out_id, "place": 3}
+    died = await out.wait_for("died")
+    assert died == {"event": "died", "player": out_id, "place": 3, "by": died["by"]} and died["by"] in (1, 2, 3)
     await out.send("leave")
     queued = await out.wait_for("queued")
     assert queued["waiting"] == 1 and list(arena.game.matchmaker.queue) == [out_id]
@@ -495,3 +498,38 @@ async def test_an_event_that_is_not_a_string_is_an_unknown_event(api, base_url):
         assert (error["code"], error["detail"]) == ("bad_message", "unknown event None")
     await client.send("message", text="still here")
     assert (await client.wait_for("error"))["code"] == "not_in_game"
+
+
+@pytest.mark.settings(game={**DEADLY, "BOT_FILL_AFTER": 60, "BOT_HOLD_FIRE": 60})
+@pytest.mark.gen_test(timeout=10)
+async def test_practice_starts_a_game_against_bots_at_once_and_it_is_never_rated(api, base_url, arena, store):
+    """Alone, every game waited for bots (10 s by default): `practice` starts one at once (issue 24)."""
+    client, tokens = await connected(api, base_url)
+    await client.wait_for("queued")
+    asked = time.monotonic()
+    await client.send("practice")
+    start = await client.wait_for("game_start")
+    assert time.monotonic() - asked < 1.0
+    assert (start["practice"], start["rated"]) == (True, False)
+    assert [p["bot"] for p in start["players"]] == [False, True, True]
+    assert arena.game.matchmaker.queue == {}
+    await client.send("practice")
+    assert (await client.wait_for("error"))["code"] == "in_game"
+    await client.send("move_to", tx=0.9, ty=0.5)
+    over = await play_to_the_end(client)
+    assert (over["winner"], over["rated"], over["unrated"], over["scores"]) == (1, False, "practice", {})
+    assert over["places"]["1"] == 1
+    games = (await api.get("/api/me/games/", token=tokens["access"])).json["results"]
+    assert [(g["practice"], g["rated"], g["score_change"], g["place"]) for g in games] == [(True, False, 0, 1)]
+    assert (await api.get("/api/me/", token=tokens["access"])).json["score"] == 1500
+
+
+@pytest.mark.settings(game={**DEADLY, "ROOM_CAPACITY": 2})
+@pytest.mark.gen_test(timeout=10)
+async def test_game_start_and_game_over_say_whether_the_game_counts_and_why_not(api, base_url, arena):
+    (alice, bob), _ = await players_in_a_room(api, base_url, "alice", "bob")
+    start = alice.events[[e["event"] for e in alice.events].index("game_start")]
+    assert (start["practice"], start["rated"], start["blink_range"], start["fireball_speed"]) == (False, True, 0.8, 30)
+    over = await play_to_the_end(alice)
+    assert (over["winner"], over["rated"], over["unrated"], over["scores"]) == (1, True, None, {"1": 10, "2": -5})
+    assert over["places"] == {"1": 1, "2": 2}

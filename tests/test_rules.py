@@ -66,12 +66,14 @@ def test_move_to_walks_at_player_speed_and_stops_at_target():
     assert match.players[1].target is None
 
 
-def test_targets_and_positions_are_clamped_to_the_map():
+def test_targets_and_positions_keep_the_whole_ball_inside_the_map():
+    """A ball centred on the wall was drawn half outside the arena (issue 24)."""
     match = make_match((0.1, 0.1), (1.5, 0.9))
+    radius = match.players[1].radius
     match.move_to(1, -5.0, -5.0)
-    assert match.players[1].target == (0.0, 0.0)
+    assert match.players[1].target == (radius, radius)
     match.blink(1, -3.0, 0.1)
-    assert match.players[1].x == 0.0
+    assert match.players[1].x == radius
 
 
 def test_fireball_flies_at_its_speed_and_vanishes_after_its_range():
@@ -126,7 +128,7 @@ def test_fourth_hit_kills():
         match.shoot_fireball(1, target.x, target.y)
         events += run(match, 4.0)
         assert target.alive == (shot < 3)
-    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 2, "place": 3}]
+    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 2, "place": 3, "by": 1}]
     with pytest.raises(Refused) as refused:
         match.move_to(2, 0.5, 0.5)
     assert refused.value.code == "dead"
@@ -227,7 +229,7 @@ def test_dropped_player_stands_still_then_counts_as_dead_after_the_grace():
     events = run(match, SETTINGS.RECONNECT_GRACE - 1)
     assert match.players[2].x == 1.5 and match.players[2].alive
     events += run(match, 1.0 + DT)
-    assert {"event": "died", "player": 2, "place": 3} in events and not match.players[2].alive
+    assert {"event": "died", "player": 2, "place": 3, "by": None} in events and not match.players[2].alive
 
 
 def test_settings_change_the_pace():
@@ -248,8 +250,9 @@ def test_the_game_ends_as_soon_as_no_human_is_alive():
     match.players[-1].x, match.players[-1].y = human.x - 0.3, human.y
     match.shoot_fireball(-1, human.x, human.y)
     events = run(match, 2.0)
-    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 1, "place": 3}]
+    assert [e for e in events if e["event"] == "died"] == [{"event": "died", "player": 1, "place": 3, "by": -1}]
     assert match.over and match.winner is None  # two bots alive: nobody watches them fight it out
+    assert match.places() == {1: 3, -1: 1, -2: 1}  # they share first place
 
 
 def test_a_state_row_holds_the_fields_the_protocol_names_in_their_order():
@@ -281,3 +284,56 @@ def test_every_intent_reads_its_frame_and_acts_through_one_table():
     assert refused.value.code == "cooldown" and refused.value.detail.startswith("blink ready in ")
     with pytest.raises(ValueError, match="finite numbers"):
         INTENTS["move_to"].read({"event": "move_to", "tx": float("nan"), "ty": 0})
+
+
+def kill(match: Match, victim: int, attacker: int) -> list[dict]:
+    """`attacker` fires point-blank at `victim` until they are out; the events."""
+    events = []
+    target = match.players[victim]
+    target.hits = SETTINGS.HITS_TO_KILL - 1
+    shooter = match.players[attacker]
+    shooter.fireball_ready_at = 0.0
+    shooter.x, shooter.y = target.x - 0.2, target.y
+    match.shoot_fireball(attacker, target.x, target.y)
+    while target.alive:
+        events += match.step(DT)
+    return events
+
+
+def test_when_a_bot_outlasts_two_humans_the_humans_are_ranked_among_themselves():
+    """Both humans lost 5 when a bot won (issue 24): the last human out is the humans' winner."""
+    match = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1))
+    match.players[3].bot = True
+    match.move_to(1, 0.3, 0.5)
+    match.move_to(2, 1.4, 0.9)
+    events = kill(match, 1, 3)
+    assert {"event": "died", "player": 1, "place": 3, "by": 3} in events
+    run(match, 0.5)
+    events = kill(match, 2, 3)
+    assert {"event": "died", "player": 2, "place": 2, "by": 3} in events
+    assert match.over and match.winner == 3 and match.places() == {1: 3, 2: 2, 3: 1}
+    assert match.unrated_reason() is None and match.score_changes() == {2: 10, 1: -5}
+
+
+def test_humans_out_at_the_same_moment_share_their_place_and_score_nothing():
+    match = make_match((0.2, 0.5), (1.5, 0.9), (1.0, 0.1), (0.5, 0.9))
+    match.players[4].bot = True
+    for player_id in (1, 2, 3):
+        match.move_to(player_id, 0.5, 0.5)
+    kill(match, 1, 4)
+    run(match, 0.1)
+    for player_id in (2, 3):
+        match.players[player_id].alive = False
+        match.players[player_id].out_at = match.time
+    match.step(DT)
+    assert match.over and match.score_changes() == {1: -5}
+
+
+def test_a_practice_game_is_never_rated():
+    match = Match(SETTINGS, random.Random(3), practice=True)
+    for player_id in (1, 2):
+        match.add_player(player_id, f"p{player_id}", 1500, bot=False)
+        match.move_to(player_id, 0.5, 0.5)
+    match.players[2].alive = False
+    match.step(DT)
+    assert match.over and match.unrated_reason() == "practice" and match.score_changes() == {}
