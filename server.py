@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from typing import Any, Callable, Coroutine
@@ -22,7 +23,7 @@ from edge.access_log import log_request
 from handlers.base import NotFoundHandler
 from edge.server import make_server
 from logs import configure_logging
-from settings import Settings, SettingsError, load_settings
+from settings import Settings, SettingsError, keep_generated_key, load_settings
 
 log = logging.getLogger("arena")
 FULL_GC_EVERY = 1000
@@ -78,9 +79,12 @@ async def serve(settings: Settings) -> None:
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, FULL_GC_EVERY)
     log.info("Tornado Arena listening on http://%s:%d with store %s on %s%s", settings.HOST, settings.PORT,
-             describe_store(store, settings.MONGO_URL), type(asyncio.get_running_loop()).__module__.split(".")[0],
+             describe_store(store, settings), type(asyncio.get_running_loop()).__module__.split(".")[0],
              f" in cluster mode as {settings.INSTANCE}" if settings.REDIS_URL else "")
-    if settings.SECRET_KEY_GENERATED:
+    if settings.SECRET_KEY_FILE:
+        log.info("SECRET_KEY is not set: signing tokens with the key kept in %s (set SECRET_KEY in production)",
+                 os.path.abspath(settings.SECRET_KEY_FILE))
+    elif settings.SECRET_KEY_GENERATED:
         log.warning("SECRET_KEY is not set: signing tokens with a random key, so tokens will not "
                     "survive a restart")
     stop = asyncio.Event()
@@ -128,7 +132,7 @@ def event_loop_runner(choice: str) -> Callable[[Coroutine], Any]:
 
 def main(argv: list[str]) -> int:
     try:
-        settings = load_settings(**parse_args(argv))
+        settings = keep_generated_key(load_settings(**parse_args(argv)))
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

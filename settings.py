@@ -143,6 +143,7 @@ class Settings:
     MONGO_TIMEOUT: float = 2.0  # seconds any MongoDB operation may take (timeoutMS), at start and after
     MONGO_DRIVER: str = "motor"  # or "pymongo": PyMongo's own AsyncMongoClient (motor's successor)
     RESULTS_JOURNAL: str = "pending-results"  # directory keeping game results MongoDB has not taken yet
+    DATA_DIR: str = "arena-data"  # the embedded store's folder (kept across restarts); empty: in memory only
     LOG_LEVEL: str = "info"
     LOG_FORMAT: str = "text"  # or "json": one JSON object per line
     EVENT_LOOP: str = "auto"  # "uvloop" (libuv's loop, faster), "asyncio", or "auto": uvloop where it installs
@@ -184,6 +185,7 @@ class Settings:
     CLUSTER_DEAD_AFTER: float = 5.0  # a process silent this long is gone: its queue entries and rooms are cleaned up
     CLUSTER_RECHECK: float = 30.0  # seconds between re-checks of every live socket's token (bounds a lost signal)
     SECRET_KEY_GENERATED: bool = False
+    SECRET_KEY_FILE: str = ""  # with no SECRET_KEY and the embedded store on disk: where the generated key is kept
     jwt: JWTSettings = field(default_factory=JWTSettings)
     game: GameSettings = field(default_factory=GameSettings)
 
@@ -311,6 +313,33 @@ def _validate_game(game: GameSettings) -> None:
             raise SettingsError(f"GAME_{name}: must be positive")
     if game.ROOM_CAPACITY < 2:
         raise SettingsError("GAME_ROOM_CAPACITY: a room needs at least 2 players")
+
+
+SECRET_KEY_NAME = "secret.key"
+
+
+def keep_generated_key(settings: Settings) -> Settings:
+    """No SECRET_KEY, and the embedded store keeps its data on disk: the generated key is kept there too
+    (created once, readable by this user only), so tokens survive a restart as the accounts do."""
+    if not settings.SECRET_KEY_GENERATED or settings.MONGO_URL or not settings.DATA_DIR:
+        return settings
+    path = os.path.join(settings.DATA_DIR, SECRET_KEY_NAME)
+    try:
+        os.makedirs(settings.DATA_DIR, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            with open(path, encoding="utf-8") as handle:
+                key = handle.read().strip()
+        else:
+            key = settings.jwt.SIGNING_KEY
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(key + "\n")
+    except OSError as exc:
+        raise SettingsError(f"ARENA_DATA_DIR: cannot keep the generated signing key in {path}: {exc.strerror}") from None
+    if len(key.encode()) < MIN_SECRET_BYTES:
+        raise SettingsError(f"ARENA_DATA_DIR: {path} holds a key shorter than {MIN_SECRET_BYTES} bytes")
+    return dataclasses.replace(settings, jwt=dataclasses.replace(settings.jwt, SIGNING_KEY=key), SECRET_KEY_FILE=path)
 
 
 def load_settings(env: Optional[Mapping[str, str]] = None, *, jwt: Optional[Mapping[str, Any]] = None,

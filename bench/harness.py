@@ -6,7 +6,9 @@ import json
 import os
 import re
 import resource
+import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -46,7 +48,10 @@ class Server:
             [python(), "server.py", "--port", str(self.port)]
         if baseline and uvloop:
             command.append("--uvloop")
-        environment = {**os.environ, **QUIET, **(env or {})}
+        # The embedded store keeps its data in a folder of this run's own (as `python server.py` does in
+        # ./arena-data); ARENA_DATA_DIR="" in `env` measures it in memory only.
+        self.data_dir = tempfile.mkdtemp(prefix="arena-bench-data-")
+        environment = {**os.environ, **QUIET, "ARENA_DATA_DIR": self.data_dir, **(env or {})}
         self.process = subprocess.Popen(pinned(SERVER_CORE, command), cwd=root, env=environment,
                                         preexec_fn=raise_fd_limit)
         wait_for_port(self.port)
@@ -60,6 +65,7 @@ class Server:
 
     def stop(self) -> None:
         stop(self.process)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> "Server":
         return self

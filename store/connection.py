@@ -5,6 +5,7 @@ default; MongoDB ends its critical fixes on 2027-05-14) or PyMongo's own `AsyncM
 with every operation bounded by ARENA_MONGO_TIMEOUT.
 """
 
+import os
 import re
 from typing import Any, Optional
 
@@ -12,6 +13,7 @@ from pymongo.errors import PyMongoError
 
 from settings import Settings
 from store.database import Store, StoreUnavailable
+from store.durable import DataDirInUse
 from store.embedded import EmbeddedClient
 
 
@@ -44,7 +46,11 @@ async def connect_store(settings: Settings, db_name: Optional[str] = None) -> St
         store = Store(mongo_client(url, settings.MONGO_DRIVER, timeout), db_name or settings.DB, "mongodb",
                       settings.MONGO_DRIVER, timeout)
     else:
-        store = Store(EmbeddedClient(), db_name or settings.DB, "embedded", "embedded", timeout)
+        try:
+            client = EmbeddedClient(settings.DATA_DIR or None)
+            store = Store(client, db_name or settings.DB, "embedded", "embedded", timeout)
+        except (DataDirInUse, OSError) as exc:
+            raise StoreUnavailable(f"ARENA_DATA_DIR: cannot use {os.path.abspath(settings.DATA_DIR)}: {exc}") from None
     try:
         await store.ping()
         await store.create_indexes()
@@ -54,8 +60,10 @@ async def connect_store(settings: Settings, db_name: Optional[str] = None) -> St
     return store
 
 
-def describe_store(store: Store, mongo_url: str) -> str:
-    """The store as the start-up line names it."""
+def describe_store(store: Store, settings: Settings) -> str:
+    """The store as the start-up line names it (with where its data lives)."""
     if store.kind == "mongodb":
-        return f"{mask_url(mongo_url)} (driver {store.driver})"
+        return f"{mask_url(settings.MONGO_URL)} (driver {store.driver})"
+    if settings.DATA_DIR:
+        return f"embedded, kept in {os.path.abspath(settings.DATA_DIR)}"
     return "embedded (in-memory, data is lost on exit)"

@@ -15,12 +15,17 @@ itself (auth.flush).
 """
 
 import asyncio
+import shutil
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterator, Optional
 
+from pathlib import Path
+
 from bson import ObjectId
 from pymongo.errors import DuplicateKeyError, OperationFailure
+
+from store.durable import DiskLog
 
 _MISSING = object()
 _COMPARISONS = {
@@ -262,12 +267,20 @@ class Cursor:
 
 
 class Collection:
-    """A collection with motor's coroutine methods, backed by a dict of documents by `_id`."""
+    """A collection with motor's coroutine methods, backed by a dict of documents by `_id`; with a disk
+    log (store.durable), every change is also written there."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, disk: Optional[DiskLog] = None, documents: Optional[dict[Any, dict]] = None):
         self.name = name
-        self._documents: dict[Any, dict] = {}
+        self._disk = disk
+        self._documents: dict[Any, dict] = documents or {}
         self._indexes: dict[str, Index] = {"_id": Index("_id", unique=True)}
+        for document in self._documents.values():
+            self._indexes["_id"].add(document)
+
+    def documents(self) -> list[dict]:
+        """Every document as stored (never changed in place: a change stores a new one)."""
+        return list(self._documents.values())
 
     def _candidates(self, query: dict) -> tuple[list[dict], dict]:
         """Documents that may match, and what of the query they still have to be checked against.
@@ -311,11 +324,15 @@ class Collection:
         self._documents[document["_id"]] = document
         for index in self._indexes.values():
             index.add(document)
+        if self._disk is not None:
+            self._disk.put(self.name, document)
 
     def _delete(self, document: dict) -> None:
         for index in self._indexes.values():
             index.remove(document)
         del self._documents[document["_id"]]
+        if self._disk is not None:
+            self._disk.delete(self.name, document["_id"])
 
     async def create_index(self, keys: Any, unique: bool = False, **options: Any) -> str:
         fields = [keys] if isinstance(keys, str) else [field for field, _ in keys]
@@ -398,13 +415,18 @@ class Collection:
 
 
 class Database:
-    def __init__(self, name: str):
+    def __init__(self, name: str, disk: Optional[DiskLog] = None):
         self.name = name
+        self._disk = disk
         self._collections: dict[str, Collection] = {}
+        if disk is not None:
+            for collection, documents in disk.load().items():
+                self._collections[collection] = Collection(collection, disk, documents)
+            disk.collections = self._collections
 
     def __getitem__(self, name: str) -> Collection:
         if name not in self._collections:
-            self._collections[name] = Collection(name)
+            self._collections[name] = Collection(name, self._disk)
         return self._collections[name]
 
     async def command(self, name: str) -> dict:
@@ -414,18 +436,32 @@ class Database:
 
 
 class EmbeddedClient:
-    """What `AsyncIOMotorClient(...)` is to a real server, for the in-process store."""
+    """What `AsyncIOMotorClient(...)` is to a real server, for the in-process store: in memory, or kept in
+    `data_dir` (a folder per database; store.durable)."""
 
-    def __init__(self):
+    def __init__(self, data_dir: Optional[str] = None):
+        self.data_dir = data_dir
         self._databases: dict[str, Database] = {}
+        self._disks: list[DiskLog] = []
 
     def __getitem__(self, name: str) -> Database:
         if name not in self._databases:
-            self._databases[name] = Database(name)
+            disk = None
+            if self.data_dir:
+                disk = DiskLog(Path(self.data_dir) / name)
+                self._disks.append(disk)
+            self._databases[name] = Database(name, disk)
         return self._databases[name]
 
     async def drop_database(self, name: str) -> None:
-        self._databases.pop(name, None)
+        database = self._databases.pop(name, None)
+        if database is not None and database._disk is not None:
+            await database._disk.close()
+            self._disks.remove(database._disk)
+            shutil.rmtree(database._disk.folder, ignore_errors=True)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        for disk in self._disks:
+            await disk.close()
+        self._disks.clear()
         self._databases.clear()

@@ -17,7 +17,7 @@ from settings import load_settings
 from tests.client import ApiClient
 
 # Quick hashing, and no throttles: tests that are about throttling set their own rates.
-TEST_SETTINGS = {"PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "PASSWORD_FAILURE_SECONDS": 0.0,
+TEST_SETTINGS = {"DATA_DIR": "", "PASSWORD_TIME_COST": 1, "PASSWORD_MEMORY_COST": 1024, "PASSWORD_FAILURE_SECONDS": 0.0,
                  "THROTTLE_LOGIN_USERNAME": "",
                   "THROTTLE_LOGIN_ADDRESS": "", "THROTTLE_PASSWORD_USER": "", "THROTTLE_PASSWORD_ADDRESS": "",
                   "THROTTLE_REGISTER_ADDRESS": "", "THROTTLE_SOCKET_ADDRESS": "", "THROTTLE_SOCKET_USER": ""}

@@ -23,7 +23,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-QUICK_STOP = {"ARENA_DRAIN_GRACE": "0.2", "ARENA_DRAIN_TIMEOUT": "1"}  # tests of the drain itself set their own
+# Stopping at once, and the embedded store in memory: tests of the drain and of the data folder set their own.
+QUICK_STOP = {"ARENA_DRAIN_GRACE": "0.2", "ARENA_DRAIN_TIMEOUT": "1", "ARENA_DATA_DIR": ""}
 
 
 def start_server(*args: str, env: dict | None = None, **popen: object) -> subprocess.Popen:
