@@ -101,7 +101,8 @@ class Room:
                        "map": {"width": s.MAP_WIDTH, "height": s.MAP_HEIGHT}, "tick_rate": s.TICK_RATE,
                        "snapshot_rate": s.SNAPSHOT_RATE, "speed": s.PLAYER_SPEED, "hits_to_kill": s.HITS_TO_KILL,
                        "radius": s.PLAYER_RADIUS, "blink_range": s.BLINK_RANGE, "fireball_speed": s.FIREBALL_SPEED,
-                       "fireball_range": s.FIREBALL_RANGE})
+                       "fireball_range": s.FIREBALL_RANGE, "fireball_cooldown": s.FIREBALL_COOLDOWN,
+                       "blink_cooldown": s.BLINK_COOLDOWN})
 
     def broadcast(self, frame: bytes) -> None:
         for session in self.sessions.values():

@@ -69,8 +69,14 @@ def test_full_game_reaches_game_over_and_the_leaderboard(page):
         page.wait_for_function(f"window.arena.lastState.tick > {page.evaluate('window.arena.lastState.tick')}"
                                " || !document.querySelector('#game-over').hidden")
     assert page.inner_text("#game-over-title") == "You win!"
-    assert page.inner_text("#game-over-score") == "Score +0"  # a win over bots alone is unrated
-    page.click("#game-over-leaderboard")
+    assert page.inner_text("#game-over-place") == "You came 1st of 3."
+    # a win over bots alone is unrated, and the screen says why
+    assert page.inner_text("#game-over-score") == "Unrated: only games in which two humans play count."
+    page.click("#game-over-lobby")
+    page.wait_for_selector("#history li")
+    assert page.inner_text("#history li") == "1st of 3 · vs bots · unrated"  # the match history
+    assert page.inner_text("#whoami") == f"{username} · score 1500"
+    page.click("#show-leaderboard")
     page.wait_for_selector("body[data-view=leaderboard]")
     page.wait_for_selector(f"#leaderboard-rows tr:has-text('{username}')")
     assert "1500" in page.locator(f"#leaderboard-rows tr:has-text('{username}')").inner_text()

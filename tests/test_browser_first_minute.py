@@ -55,7 +55,11 @@ def test_dying_shows_the_placement_and_play_again_leaves_at_once(browser):
                 tick = killer.evaluate("window.arena.lastState.tick")
                 killer.wait_for_function(f"window.arena.lastState.tick > {tick}")
             assert victim.inner_text("#death-place") == "3rd of 3"
-            assert victim.is_disabled("#skill-fireball") and "out" in victim.inner_text("#skill-fireball")
+            killer_name, victim_name = (p.evaluate("window.arena.renderer.players.get(window.arena.renderer.me)"
+                                                   ".username") for p in (killer, victim))
+            assert victim.inner_text("#death-by") == f"{killer_name} got you."
+            bystander.wait_for_selector(f"#feed li:has-text('{killer_name} ✕ {victim_name}')")  # the kill feed
+            assert victim.is_disabled("#skill-fireball") and victim.get_attribute("#skill-fireball", "title") == "out"
             gallery(victim, "death-overlay")
             victim.click("#death-play-again")
             victim.wait_for_selector("body[data-view=queue]")
@@ -115,7 +119,9 @@ def test_logging_out_with_a_game_running_asks_first(page):
     page.wait_for_selector("body[data-view=auth]")
 
 
-def test_panels_sit_outside_the_arena_and_long_words_wrap(page):
+def test_the_arena_takes_the_screen_and_what_floats_over_it_takes_no_click(page):
+    """1280x800 showed a 956x538 arena beside an empty chat column (issue 24): the arena takes the width
+    now, and the chat, the feed and the badge float over its edges without catching a click."""
     register(page)
     start_game(page)
     page.keyboard.press("Enter")
@@ -130,7 +136,8 @@ def test_panels_sit_outside_the_arena_and_long_words_wrap(page):
     assert covered == []
     assert page.evaluate("(() => { const log = document.querySelector('#chat-log'); "
                          "return log.scrollWidth <= log.clientWidth; })()")
-    assert page.evaluate("document.querySelector('#canvas').getBoundingClientRect().bottom") <= 800
+    box = page.locator("#canvas").bounding_box()
+    assert box["y"] + box["height"] <= 800 and box["width"] >= 0.9 * 1280
 
 
 def test_notices_fade_are_styled_by_kind_and_logout_clears_the_forms(browser, server_url):
@@ -160,7 +167,7 @@ def test_notices_fade_are_styled_by_kind_and_logout_clears_the_forms(browser, se
         first.click("#logout")
         first.wait_for_selector("body[data-view=auth]")
         assert (first.inner_text("#notice"), first.get_attribute("#notice", "data-kind")) == ("Logged out.", "info")
-        assert first.evaluate("[...document.querySelectorAll('form input')].map(i => i.value)") == ["", "", "", ""]
+        assert first.evaluate("[...document.querySelectorAll('#auth-view form input')].map(i => i.value)") == ["", "", "", ""]
         assert first.inner_text("#login-form .form-error") == ""
     finally:
         first_context.close()
@@ -196,11 +203,17 @@ def test_the_arena_has_a_face_and_your_ball_moves_at_once(page):
         tick = page.evaluate("window.arena.lastState.tick")
         page.wait_for_function(f"window.arena.lastState.tick > {tick}")
     delayed = page.evaluate("""() => {
-        const renderer = window.arena.renderer;
-        renderer.hit(renderer.me, 0, 0);
-        return renderer.effects[renderer.effects.length - 1].startAt - performance.now();
+        const renderer = window.arena.renderer, bot = [...renderer.players.keys()].find(id => id < 0);
+        renderer.hit(bot, renderer.me, 0, 0);
+        const onBot = renderer.effects[renderer.effects.length - 1];
+        renderer.hit(renderer.me, bot, 0, 0);
+        const onMe = renderer.effects[renderer.effects.length - 1];
+        return {bot: onBot.startAt - performance.now(), me: onMe.startAt - performance.now(),
+                colour: onBot.color === renderer.players.get(renderer.me).color};
     }""")
-    assert delayed >= 99  # effects wait for the 100 ms-delayed clock the balls are drawn on
+    # Hits on others wait for the 100 ms-delayed clock their balls are drawn on; on your own ball (drawn
+    # at once) at once; the ring takes the attacker's colour.
+    assert delayed["bot"] >= 99 and delayed["me"] <= 1 and delayed["colour"]
     gallery(page, "desktop-game")
 
 
@@ -221,7 +234,7 @@ def test_a_lost_connection_is_shown_wherever_a_socket_is_expected(browser):
 def test_accessibility_basics(page):
     assert page.evaluate("document.activeElement.id") == "register-username"
     assert page.get_attribute("#canvas", "aria-label") == "Game arena"
-    assert page.get_attribute("#chat-input", "aria-label") == "Chat message"
+    assert page.inner_text("label[for=chat-input]") == "Chat message"
     assert page.evaluate("[...document.querySelectorAll('input')].every(i => i.labels.length > 0 || i.getAttribute('aria-label'))")
     form = page.locator("#register-form")
     form.locator("input[name=username]").fill("someone")

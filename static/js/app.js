@@ -12,11 +12,21 @@ const renderer = new Renderer($("#canvas"));
 const controls = new Controls($("#canvas"), renderer,
   { shoot_fireball: $("#skill-fireball"), blink: $("#skill-blink") });
 const sound = new Sound();
+const STALLED_MS = 1000; // no frame for this long in a game: the connection is said to stall
+const FEED_LINES = 4;
+const UNRATED = {
+  practice: "Practice game: unrated.",
+  fewer_than_two_humans_played: "Unrated: only games in which two humans play count.",
+  abandoned: "Abandoned: no score changes.",
+};
 let connection = null;
 let rejoinTimer = null;
+let wantsPractice = false; // asked for a practice game: sent once the server has us waiting
+let lastFrameAt = 0;
+let game = null; // {practice, rated} of the game on screen
 
 // For tests and curious players: what the server last said, and what is drawn.
-window.arena = { lastState: null, events: [], tokenRefreshes: 0, renderer,
+window.arena = { lastState: null, events: [], eventAt: {}, resultShownAt: null, tokenRefreshes: 0, renderer,
   get socketOpen() { return !!connection && connection.isOpen; },
   get socketUrls() { return connection ? connection.urls : []; } };
 
@@ -30,26 +40,43 @@ function ordinal(n) {
   return `${n}${suffix}`;
 }
 
-// The lobby, with a way back into a game that still runs (after a reload, say).
+function signed(change) { return `${change >= 0 ? "+" : ""}${change}`; }
+
+// The lobby: a way back into a game that still runs (after a reload, say), and the latest games.
 async function enterLobby() {
   showAccount(await client.me());
   $("#account").hidden = false;
   show("lobby");
   offerRejoin(await client.runningGame());
+  showHistory(await client.myGames(5).catch(() => []));
 }
 
-function showAccount(me) { $("#whoami").textContent = `${me.username} · ${me.score}`; }
+function showAccount(me) { $("#whoami").textContent = `${me.username} · score ${me.score}`; }
 
-function offerRejoin(game) {
+function showHistory(games) {
+  $("#history-empty").hidden = games.length > 0;
+  $("#history").replaceChildren(...games.map((played) => {
+    const line = document.createElement("li");
+    const me = Number(client.user.user_id);
+    const others = played.players.filter((p) => p.id !== me && !p.bot).map((p) => p.username);
+    const against = others.length ? `vs ${others.join(", ")}` : "vs bots";
+    const outcome = played.abandoned ? "abandoned" : played.place ? `${ordinal(played.place)} of ${played.players.length}` : "";
+    const score = played.practice ? "practice" : played.rated ? signed(played.score_change) : "unrated";
+    line.textContent = [outcome, against, score].filter(Boolean).join(" · ");
+    return line;
+  }));
+}
+
+function offerRejoin(running) {
   clearInterval(rejoinTimer);
-  $("#rejoin").hidden = !game;
-  if (!game) return;
-  if (game.rejoin_within === null) {
+  $("#rejoin").hidden = !running;
+  if (!running) return;
+  if (running.rejoin_within === null) {
     $("#rejoin-text").textContent = "Your game is running in another window or tab.";
     $("#rejoin-button").textContent = "Play it here";
     return;
   }
-  const until = Date.now() + game.rejoin_within * 1000;
+  const until = Date.now() + running.rejoin_within * 1000;
   const tick = () => {
     const left = Math.ceil((until - Date.now()) / 1000);
     if (left <= 0) {
@@ -95,16 +122,29 @@ function connectionStatus(text) {
   if (text) $("#queue-status").textContent = text;
 }
 
-function play() {
+// What the arena says over itself when frames stop: stalled (the socket is open, nothing comes), or
+// lost (it closed; reconnecting). Prediction stops in both; a lost connection greys the arena.
+function trouble(text, lost = false) {
+  $("#trouble").textContent = text;
+  $("#trouble").hidden = !text;
+  renderer.stalled = Boolean(text);
+  renderer.lost = lost;
+}
+
+function play({ practice = false } = {}) {
   leaveGame();
   clearInterval(rejoinTimer);
+  wantsPractice = practice;
   $("#game-over").hidden = $("#death").hidden = true;
-  $("#queue-status").textContent = "Connecting…";
+  $("#queue-status").textContent = practice ? "Starting a practice game…" : "Connecting…";
   show("queue");
   connection = client.connect();
   connection.addEventListener("event", (event) => onGameEvent(event.detail));
-  connection.addEventListener("offline", (event) => connectionStatus(`Connection lost, retrying… (${event.detail.attempt})`));
-  connection.addEventListener("online", () => connectionStatus(""));
+  connection.addEventListener("offline", (event) => {
+    connectionStatus(`Connection lost, retrying… (${event.detail.attempt})`);
+    trouble(`Connection lost — reconnecting (${event.detail.attempt})…`, true);
+  });
+  connection.addEventListener("online", () => { connectionStatus(""); trouble(""); });
   connection.addEventListener("ended", (event) => {
     const { code } = event.detail;
     leaveGame();
@@ -126,44 +166,64 @@ function leaveGame() {
   if (connection) connection.stop();
   connection = null;
   controls.attach(null);
+  trouble("");
 }
 
 function onGameEvent(event) {
+  lastFrameAt = performance.now();
+  if (renderer.stalled && !renderer.lost) trouble("");
   window.arena.events.push(event.event);
+  window.arena.eventAt[event.event] = lastFrameAt;
   switch (event.event) {
     case "queued":
+      if (wantsPractice) {
+        wantsPractice = false;
+        connection.send({ event: "practice" });
+        break;
+      }
       $("#queue-status").textContent =
         `Waiting ${Math.round(event.waited)} s · ${event.waiting} in the queue · bots join after ${event.bots_after} s`;
       if (document.body.dataset.view !== "queue") show("queue");
       break;
     case "game_start":
-      renderer.start(event);
-      $("#chat-log").replaceChildren();
-      $("#game-over").hidden = $("#death").hidden = true;
-      show("game");
+      startGame(event);
       break;
     case "state":
       window.arena.lastState = event;
       renderer.push(event);
       break;
     case "attack":
-      renderer.hit(event.attackee, event.x, event.y);
+      renderer.hit(event.attackee, event.attacker, event.x, event.y);
       sound.play(event.attackee === renderer.me ? 180 : 520);
       break;
     case "died":
-      chatLine(`${name(event.player)} is out.`);
-      if (event.player === renderer.me) youDied(event.place);
+      died(event);
       break;
     case "message":
       chatLine(`${event.username}: ${event.text}`);
       break;
     case "game_over":
-      gameOver(event);
+      // The last snapshot is drawn `renderer.delay` late: the result waits until the fatal hit is seen.
+      setTimeout(() => gameOver(event), renderer.delay + 50);
+      break;
+    case "server_draining":
+      connectionStatus("The server is restarting: your game goes on.");
       break;
     case "error":
       if (event.code !== "cooldown") chatLine(`⚠ ${event.detail}`);
       break;
   }
+}
+
+function startGame(event) {
+  renderer.start(event);
+  game = { practice: event.practice, rated: event.rated };
+  $("#chat-log").replaceChildren();
+  $("#feed").replaceChildren();
+  $("#badge").textContent = event.practice ? "Practice · unrated" : event.rated ? "" : "Unrated: one human";
+  $("#badge").hidden = !$("#badge").textContent;
+  $("#game-over").hidden = $("#death").hidden = $("#leave-watch").hidden = true;
+  show("game");
 }
 
 function name(id) { return (renderer.players.get(id) || { username: "?" }).username; }
@@ -172,23 +232,43 @@ function chatLine(text) {
   const line = document.createElement("li");
   line.textContent = text;
   $("#chat-log").append(line);
-  while ($("#chat-log").children.length > 8) $("#chat-log").firstChild.remove();
+  while ($("#chat-log").children.length > 6) $("#chat-log").firstChild.remove();
 }
 
-function youDied(place) {
+function feedLine(text) {
+  const line = document.createElement("li");
+  line.textContent = text;
+  $("#feed").append(line);
+  while ($("#feed").children.length > FEED_LINES) $("#feed").firstChild.remove();
+}
+
+function died(event) {
+  feedLine(event.by === null ? `${name(event.player)} left` : `${name(event.by)} ✕ ${name(event.player)}`);
+  if (event.player !== renderer.me) return;
   controls.disarm();
   sound.play(110, 0.4);
-  $("#death-place").textContent = `${ordinal(place)} of ${renderer.players.size}`;
+  $("#death-by").textContent = event.by === null ? "You stayed away too long." : `${name(event.by)} got you.`;
+  $("#death-place").textContent = `${ordinal(event.place)} of ${renderer.players.size}`;
   $("#death").hidden = false;
 }
 
 function gameOver(event) {
-  const change = event.scores[String(renderer.me)] ?? 0;
-  $("#game-over-title").textContent = event.abandoned ? "Game abandoned"
-    : event.winner === renderer.me ? "You win!" : `${event.winner === null ? "Nobody" : name(event.winner)} wins`;
-  $("#game-over-score").textContent = `Score ${change >= 0 ? "+" : ""}${change}`;
-  $("#death").hidden = true;
+  const me = renderer.me;
+  const change = event.scores[String(me)] ?? 0;
+  const first = Object.entries(event.places).filter(([, place]) => place === 1).map(([id]) => Number(id));
+  let title;
+  if (event.abandoned) title = "Game abandoned";
+  else if (event.winner === me) title = "You win!";
+  else if (event.winner !== null) title = `${name(event.winner)} wins`;
+  else if (first.length > 1) title = `${first.map(name).join(" and ")} survive`;
+  else title = "Nobody wins";
+  $("#game-over-title").textContent = title;
+  const place = event.places[String(me)];
+  $("#game-over-place").textContent = place && !event.abandoned ? `You came ${ordinal(place)} of ${renderer.players.size}.` : "";
+  $("#game-over-score").textContent = event.rated ? `Score ${signed(change)}` : UNRATED[event.unrated] || "Unrated.";
+  $("#death").hidden = $("#leave-watch").hidden = true;
   $("#game-over").hidden = false;
+  window.arena.resultShownAt = performance.now();
   leaveGame();
   client.me().then(showAccount).catch(() => {});
 }
@@ -213,48 +293,70 @@ async function showLeaderboard() {
   show("leaderboard");
 }
 
-$("#play").addEventListener("click", play);
-$("#play-again").addEventListener("click", play);
-$("#rejoin-button").addEventListener("click", play);
+function toLobby() { leaveGame(); enterLobby().catch(() => show("lobby")); }
+
+$("#play").addEventListener("click", () => play());
+$("#practice").addEventListener("click", () => play({ practice: true }));
+$("#practice-now").addEventListener("click", () => connection && connection.send({ event: "practice" }));
+$("#play-again").addEventListener("click", () => play({ practice: Boolean(game && game.practice) }));
+$("#rejoin-button").addEventListener("click", () => play());
 $("#death-play-again").addEventListener("click", () => {
   $("#death").hidden = true;
   $("#queue-status").textContent = "Finding a new room…";
   show("queue");
-  connection.send({ event: "leave" }); // out already: the −5 stands, and the server queues us again
+  connection.send({ event: "leave" }); // out already: the result stands, and the server queues us again
 });
-$("#death-watch").addEventListener("click", () => { $("#death").hidden = true; });
-$("#leave-queue").addEventListener("click", () => { leaveGame(); enterLobby().catch(() => show("lobby")); });
+$("#death-watch").addEventListener("click", () => { $("#death").hidden = true; $("#leave-watch").hidden = false; });
+$("#leave-watch").addEventListener("click", () => { connection && connection.send({ event: "leave" }); toLobby(); });
+$("#leave-queue").addEventListener("click", toLobby);
+$("#game-over-lobby").addEventListener("click", toLobby);
 $("#show-leaderboard").addEventListener("click", showLeaderboard);
-$("#game-over-leaderboard").addEventListener("click", showLeaderboard);
 $("#back-to-lobby").addEventListener("click", () => enterLobby().catch((error) => notice(error.message, "error")));
 $("#sound").checked = sound.enabled;
 $("#sound").addEventListener("change", (event) => sound.set(event.target.checked));
 
-const chatInput = $("#chat-input");
+// Chat: Enter (or the Chat button) opens a labelled box; Enter or Send sends, Escape closes.
+const chatForm = $("#chat-form"), chatInput = $("#chat-input");
+function openChat(open) {
+  chatForm.hidden = !open;
+  $("#chat-toggle").setAttribute("aria-expanded", String(open));
+  if (open) chatInput.focus();
+  else $("#canvas").focus();
+}
+$("#chat-toggle").addEventListener("click", () => openChat(chatForm.hidden));
+chatForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (chatInput.value.trim()) connection && connection.send({ event: "message", text: chatInput.value.trim() });
+  chatInput.value = "";
+  openChat(false);
+});
 document.addEventListener("keydown", (event) => {
   if (document.body.dataset.view !== "game") return;
   if (event.target === chatInput) {
-    if (event.key === "Enter" && chatInput.value.trim()) {
-      connection && connection.send({ event: "message", text: chatInput.value.trim() });
-      chatInput.value = "";
-    }
-    if (event.key === "Escape" || event.key === "Enter") { chatInput.hidden = true; $("#canvas").focus(); }
+    if (event.key === "Escape") openChat(false);
     return;
   }
-  if (event.key === "Enter") { chatInput.hidden = false; chatInput.focus(); event.preventDefault(); }
+  if (event.key === "Enter") { openChat(true); event.preventDefault(); }
   else controls.key(event.key);
 });
 
 function drawLoop(now) {
   if (document.body.dataset.view === "game") {
+    if (connection && connection.isOpen && !renderer.lost && $("#game-over").hidden
+        && now - lastFrameAt > STALLED_MS && !renderer.stalled) {
+      trouble("Connection stalled — waiting for the server…");
+    }
     renderer.draw(now);
     const mine = renderer.latest(renderer.me);
     if (mine) {
       const alive = mine[PLAYER.ALIVE];
-      const skills = [["#skill-fireball", mine[PLAYER.FIREBALL_COOLDOWN]], ["#skill-blink", mine[PLAYER.BLINK_COOLDOWN]]];
-      for (const [id, seconds] of skills) {
+      const skills = [["#skill-fireball", mine[PLAYER.FIREBALL_COOLDOWN], "fireball"],
+        ["#skill-blink", mine[PLAYER.BLINK_COOLDOWN], "blink"]];
+      for (const [id, seconds, skill] of skills) {
         const button = $(id);
-        button.querySelector(".cooldown").textContent = !alive ? "· out" : seconds > 0 ? `${seconds.toFixed(1)} s` : "";
+        const full = renderer.cooldowns[skill] || 1;
+        button.style.setProperty("--ready", alive ? String(1 - Math.min(1, seconds / full)) : "0");
+        button.title = !alive ? "out" : seconds > 0 ? `ready in ${seconds.toFixed(1)} s` : "ready";
         button.classList.toggle("waiting", !alive || seconds > 0);
         button.disabled = !alive;
       }

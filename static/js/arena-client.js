@@ -29,7 +29,10 @@ function claims(token) {
 
 export class ArenaClient extends EventTarget {
   // Events: "access" (detail: the new access token), "expired" (the session cannot be renewed).
-  constructor({ baseUrl = location.origin, storage = sessionStorage, storageKey = "arena.refresh",
+  // The refresh token is kept in `storage`: localStorage by default, so the session is shared by the
+  // site's tabs and outlives closing one, as SimpleJWT front ends usually do (docs/security.md says what
+  // that trades); pass sessionStorage to end it with the tab.
+  constructor({ baseUrl = location.origin, storage = localStorage, storageKey = "arena.refresh",
     redirectHosts = [] } = {}) {
     super();
     this.baseUrl = baseUrl.replace(/\/$/, "");
@@ -105,6 +108,9 @@ export class ArenaClient extends EventTarget {
 
   // The game this user is still alive in: {room, rejoin_within} or null.
   async runningGame() { return (await this.call("GET", "/api/me/game/", null, this.access)).game; }
+
+  // The user's latest games, newest first (`GET /api/me/games/`).
+  async myGames(limit = 5) { return (await this.call("GET", `/api/me/games/?limit=${limit}`, null, this.access)).results; }
 
   async leaderboard(limit = 10) { return (await this.call("GET", `/api/leaderboard/?limit=${limit}`)).results; }
 

@@ -51,6 +51,7 @@ export class Controls {
     const touch = event.pointerType !== "mouse";
     if (this.armed && (touch || event.button === 0)) {
       this.send({ event: this.armed, ...target });
+      if (this.armed === "shoot_fireball") this.renderer.predictShot(target.tx, target.ty);
       this.disarm();
     } else if (touch || event.button === 2) {
       this.send({ event: "move_to", ...target });
@@ -61,6 +62,6 @@ export class Controls {
   pointerMove(event) {
     if (!this.armed || event.pointerType !== "mouse") return;
     const { tx, ty } = this.renderer.toMap(event.clientX, event.clientY);
-    this.renderer.aim = { x: tx, y: ty, color: AIM_COLORS[this.armed] };
+    this.renderer.aim = { x: tx, y: ty, skill: this.armed, color: AIM_COLORS[this.armed] };
   }
 }
