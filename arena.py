@@ -18,6 +18,7 @@ from cluster.node import ClusterNode
 from deadlines import Deadlines
 from game import protocol
 from game.game import Game
+from game.replay import Viewings
 from game.results import ResultRecorder
 from game.room import Session
 from edge.heartbeat import Heartbeat
@@ -56,6 +57,7 @@ class Arena:
         results = ResultRecorder(store.record_game, settings.game.RESULT_RETRY_INTERVAL,
                                  ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
         self.game = Game(settings.game, results, metrics=self.metrics)
+        self.viewings = Viewings()  # replays played for viewers (GET /api/games/{id}/replay/)
         self.tokens.revocation_listeners.append(self._close_revoked)
         self.origins = OriginPolicy(settings.ALLOWED_ORIGINS)
         self.deadlines = Deadlines(SOCKET_DEADLINE_RESOLUTION)  # sockets' token expiry and auth timeouts

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Optional, Protocol
 
-from game import protocol
+from game import protocol, replay
 from metrics import Metrics
 from game.loop import FixedTimestepLoop
 from game.matchmaker import Matchmaker, Ticket
@@ -250,8 +250,7 @@ class Game:
             session = self.sessions.get(ticket.user_id)
             room.seat(session, ticket.user_id, ticket.username, ticket.score)
             if session is None:  # connected to another process (cluster mode): on the way here
-                room.detach(ticket.user_id)
-                room.match.await_arrival(ticket.user_id)
+                room.await_arrival(ticket.user_id)
             self.seats[ticket.user_id] = room
         for name in self._bot_names(self.settings.ROOM_CAPACITY - len(tickets)):
             room.seat(None, next(self._bot_ids), name, 0, bot=True)
@@ -365,6 +364,8 @@ class Game:
         changes = {} if abandoned else match.score_changes()
         unrated = "abandoned" if abandoned else match.unrated_reason()
         places = match.places()
+        recorded = replay.record(room.id, room.seed, self.settings, match.practice, match, room.recording,
+                                 replay.result_of(match, abandoned, changes))
         room.broadcast(room.snapshot_frame(room.tick))
         room.broadcast(encode({"event": protocol.GAME_OVER, "winner": None if abandoned else match.winner,
                                "scores": {str(uid): change for uid, change in changes.items()},
@@ -387,6 +388,7 @@ class Game:
             abandoned=abandoned,
             rated=unrated is None,
             practice=match.practice,
+            replay=recorded,
         ))
 
     async def shutdown(self) -> None:

@@ -74,9 +74,15 @@ def error_frame(code: str, detail: str) -> bytes:
     return encode({"event": ERROR, "code": code, "detail": detail})
 
 
+TARGET_DECIMALS = 4  # targets are read to 1/10,000 of the map's height (a tenth of a pixel on a 900 px arena)
+
+
 def read_target(frame: dict) -> dict:
-    """`tx`, `ty` of a move, fireball or blink: finite numbers. Raises ValueError saying what is wrong."""
-    return {"tx": _coordinate(frame["event"], frame.get("tx")), "ty": _coordinate(frame["event"], frame.get("ty"))}
+    """`tx`, `ty` of a move, fireball or blink: finite numbers, rounded to TARGET_DECIMALS (so a replay
+    records them in a few bytes). Raises ValueError saying what is wrong."""
+    event = frame["event"]
+    return {"tx": round(_coordinate(event, frame.get("tx")), TARGET_DECIMALS),
+            "ty": round(_coordinate(event, frame.get("ty")), TARGET_DECIMALS)}
 
 
 def read_text(frame: dict) -> dict:

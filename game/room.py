@@ -4,8 +4,9 @@ import random
 import time
 from typing import Any, Callable, Optional, Protocol
 
-from game import bots, intents, protocol
+from game import protocol, stepping
 from game.protocol import encode, error_frame
+from game.replay import AWAITED, CONNECTED, DISCONNECTED, Recording
 from game.rules import Match, Refused
 from settings import GameSettings
 
@@ -41,6 +42,7 @@ class Room:
         self.sessions: dict[int, Optional[Session]] = {}
         self.bots: list[int] = []
         self.inputs: list[tuple[int, str, dict]] = []
+        self.recording = Recording()  # what a replay needs (game/replay.py)
         self.snapshot_phase = snapshot_phase  # rooms send snapshots on different ticks, spreading the work
         self.started_at = time.time()
         self.tick = 0  # the loop's tick at the last step, stamped on snapshots
@@ -50,7 +52,8 @@ class Room:
         """The room's whole state between two ticks, as JSON-able data: what a hand-off carries to the
         process that runs it next (its players reconnect there)."""
         return {"id": self.id, "seed": self.seed, "started_at": self.started_at, "bots": self.bots,
-                "seated": self.humans, "inputs": self.inputs, "match": self.match.export()}
+                "seated": self.humans, "inputs": self.inputs, "match": self.match.export(),
+                "recording": self.recording.export()}
 
     @classmethod
     def restore(cls, data: dict, settings: GameSettings, snapshot_phase: int) -> "Room":
@@ -59,6 +62,7 @@ class Room:
         room.started_at, room.bots = data["started_at"], list(data["bots"])
         room.inputs = [tuple(entry) for entry in data["inputs"]]
         room.sessions = dict.fromkeys(data["seated"])
+        room.recording = Recording(data["recording"]["steps"], data["recording"]["events"])
         return room
 
     def seat(self, session: Optional[Session], player_id: int, username: str, score: int, bot: bool = False) -> None:
@@ -80,6 +84,7 @@ class Room:
         """A seated player's (new) connection: after `before`, they get the full picture again."""
         self.sessions[session.user_id] = session
         self.match.set_connected(session.user_id, True)
+        self.recording.connection(session.user_id, CONNECTED)
         session.send(*before, self.game_start_frame(session.user_id), self.snapshot_frame(self.tick))
 
     def release(self, player_id: int) -> None:
@@ -90,6 +95,13 @@ class Room:
         self.sessions[player_id] = None
         if not self.match.over:
             self.match.set_connected(player_id, False)
+            self.recording.connection(player_id, DISCONNECTED)
+
+    def await_arrival(self, player_id: int) -> None:
+        """A human seated while connected to another process: on the way (rules.Match.await_arrival)."""
+        self.sessions[player_id] = None
+        self.match.await_arrival(player_id)
+        self.recording.connection(player_id, AWAITED)
 
     def game_start_frame(self, player_id: int) -> bytes:
         s = self.settings
@@ -116,24 +128,19 @@ class Room:
         """Apply the queued intentions, let bots think, advance the match by `dt`, report events."""
         self.tick = tick
         inputs, self.inputs = self.inputs, []
-        for player_id, name, payload in inputs:
-            try:
-                event = intents.act(self.match, player_id, name, payload)
-            except Refused as refused:
+        self.recording.intents(inputs)
+        outcomes, happened = stepping.step(self.match, self.bots, self.rng, inputs, dt)
+        self.recording.steps += 1
+        for player_id, outcome in outcomes:
+            if isinstance(outcome, Refused):
                 session = self.sessions.get(player_id)
                 if session is not None:
-                    session.send(error_frame(refused.code, refused.detail))
-                continue
-            if event is not None:
-                self.broadcast(encode(event))
-        match = self.match
-        for bot_id in self.bots:
-            bot = match.players[bot_id]
-            if bot.alive:
-                bots.think(match, bot, dt, self.rng)
-        for event in match.step(dt):
+                    session.send(error_frame(outcome.code, outcome.detail))
+            else:
+                self.broadcast(encode(outcome))
+        for event in happened:
             self.broadcast(encode(event))
-        if match.over:
+        if self.match.over:
             self.on_over(self)
 
     def snapshot_frame(self, tick: int) -> bytes:

@@ -25,7 +25,7 @@ def _answer(description: str, schema: dict) -> dict:
 def _errors(*statuses: int) -> dict:
     """The error answers an endpoint may give, each DRF-shaped JSON."""
     described = {400: ("Invalid fields, or a body that is no JSON object", {"anyOf": [FIELD_ERRORS, DETAIL]}), 401: ("Not authenticated", DETAIL),
-                 413: ("Body too large", DETAIL), 415: ("Unsupported media type", DETAIL),
+                 404: ("No such thing", DETAIL), 413: ("Body too large", DETAIL), 415: ("Unsupported media type", DETAIL),
                  429: ("Throttled", DETAIL), 503: ("Temporarily unavailable", DETAIL)}
     return {str(status): _answer(*described[status]) for status in statuses}
 
@@ -44,11 +44,13 @@ def _post(summary: str, fields: tuple, answer: dict, *errors: int, secured: bool
     return {"post": operation}
 
 
-def _get(summary: str, answer: dict, *errors: int, query: tuple = (), secured: bool = False) -> dict:
+def _get(summary: str, answer: dict, *errors: int, query: tuple = (), path: tuple = (), secured: bool = False) -> dict:
     operation = {"summary": summary, "responses": {"200": _answer("Done", answer), **_errors(503, *errors)},
                  "parameters": [{"name": name, "in": "query", "required": False,
                                  "schema": {"type": "integer", "minimum": low, "maximum": high}}
-                                for name, low, high in query]}
+                                for name, low, high in query] + [
+                     {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": pattern}}
+                     for name, pattern in path]}
     if secured:
         operation["security"] = BEARER
     return {"get": operation}
@@ -83,6 +85,9 @@ PATHS = {
     "/api/password/change/": _post("Change your password; every other session ends",
                                    ("old_password", "new_password"), TOKEN_PAIR, 401, secured=True),
     "/api/leaderboard/": _get("The best players", _results(USER), 400, query=(("limit", 1, 100),)),
+    "/api/games/{id}/replay/": _get("A finished game's replay: its recording, result and frames to draw", {
+        "type": "object", "required": ["id", "seed", "tick_rate", "settings", "players", "inputs", "result"]},
+        401, 404, secured=True, path=(("id", "^[0-9a-f]{1,64}$"),)),
 }
 
 DOCUMENT = {

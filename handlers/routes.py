@@ -13,6 +13,7 @@ from tornado.httputil import HTTPMessageDelegate, HTTPServerRequest
 from auth.extensions import import_named
 from handlers.accounts import HealthHandler, LiveHandler, ReadyHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
+from handlers.games import ReplayHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler, MyGameHandler, PasswordChangeHandler
 from handlers.metrics import MetricsHandler
@@ -50,6 +51,8 @@ PATHS = {
     "/wss/multiplayer/": GameSocketHandler,
     "/metrics": MetricsHandler,  # on its own port instead with ARENA_METRICS_PORT
 }
+# Paths with a part that varies, as OpenAPI names them, with the pattern Tornado routes them by.
+PATTERNS = {"/api/games/{id}/replay/": (r"/api/games/([0-9a-f]{1,64})/replay/", ReplayHandler)}
 METRICS_PATH = "/metrics"
 # SimpleJWT's settings that pick the class serving a token path: a subclass of the one above (say, one
 # that adds claims), named by import path as in SIMPLE_JWT.
@@ -87,7 +90,8 @@ class ArenaApplication(tornado.web.Application):
         self.services = {"arena": arena}
         page = (r"/()", StaticHandler, {"path": STATIC_PATH, "default_filename": "index.html",
                                         "trust_proxy": arena.settings.TRUST_PROXY})
-        super().__init__([page], static_path=STATIC_PATH, static_handler_class=StaticHandler,
+        varying = [(pattern, handler, self.services) for pattern, handler in PATTERNS.values()]
+        super().__init__([page, *varying], static_path=STATIC_PATH, static_handler_class=StaticHandler,
                          static_handler_args={"trust_proxy": arena.settings.TRUST_PROXY}, **settings)
 
     def find_handler(self, request: HTTPServerRequest, **kwargs: Any) -> HTTPMessageDelegate:

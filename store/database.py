@@ -408,6 +408,12 @@ class Store:
             await self.users.update_one({"id": user_id}, {"$pull": {"pending_games": result.id}})
 
     @bounded
+    async def game(self, game_id: str) -> Optional[GameResult]:
+        """A recorded game with its replay; None for an unknown (or unfinished) game."""
+        document = await self.games.find_one({"_id": game_id})
+        return None if document is None else GameResult.from_document(document)
+
+    @bounded
     async def recent_games(self, user_id: UserId, limit: int) -> list[GameResult]:
-        cursor = self.games.find({"players.id": user_id})
+        cursor = self.games.find({"players.id": user_id}, {"replay": 0})
         return [GameResult.from_document(game) async for game in cursor.sort("ended_at", DESCENDING).limit(limit)]

@@ -68,6 +68,7 @@ class GameResult:
     abandoned: bool = False
     rated: bool = True  # it could change scores (two humans played, not practice, not abandoned)
     practice: bool = False
+    replay: Optional[bytes] = None  # game/replay.py's recording, compressed; read only by the replay endpoint
 
     def score_change(self, user_id: UserId) -> int:
         return self.score_changes.get(user_id, 0)
@@ -84,6 +85,7 @@ class GameResult:
             "abandoned": self.abandoned,
             "rated": self.rated,
             "practice": self.practice,
+            **({"replay": self.replay} if self.replay is not None else {}),
         }
 
     @classmethod
@@ -98,4 +100,5 @@ class GameResult:
             abandoned=document.get("abandoned", False),
             rated=document.get("rated", bool(document["score_changes"])),
             practice=document.get("practice", False),
+            replay=document.get("replay"),
         )

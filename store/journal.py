@@ -6,6 +6,7 @@ a crash); it is not fsynced, so a power loss can lose it. Writing a result twice
 `Store.record_game` applies a result once however often it is written.
 """
 
+import base64
 import logging
 import os
 from datetime import datetime
@@ -19,13 +20,18 @@ log = logging.getLogger("arena.results")
 
 
 def _dumps(result: GameResult) -> bytes:
-    return orjson.dumps(result.to_document())
+    document = result.to_document()
+    if result.replay is not None:  # bytes: kept as base64 in the JSON file
+        document["replay"] = base64.b64encode(result.replay).decode()
+    return orjson.dumps(document)
 
 
 def _loads(data: bytes) -> GameResult:
     document = orjson.loads(data)
     for moment in ("started_at", "ended_at"):
         document[moment] = datetime.fromisoformat(document[moment])
+    if "replay" in document:
+        document["replay"] = base64.b64decode(document["replay"])
     return GameResult.from_document(document)
 
 
