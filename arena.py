@@ -19,7 +19,7 @@ from deadlines import Deadlines
 from game import protocol
 from game.game import Game
 from game.replay import Viewings
-from game.results import ResultRecorder
+from game.results import ResultRecorder, rating_first
 from game.room import Session
 from edge.heartbeat import Heartbeat
 from edge.origins import OriginPolicy
@@ -54,7 +54,7 @@ class Arena:
         self.codec = TokenCodec(settings.jwt, TokenBackend(settings.jwt, extensions.json_encoder))
         self.tokens = TokenService(settings.jwt, store, self.hasher, self.codec, extensions)
         self.authenticator = Authenticator(settings.jwt, self.tokens, extensions)
-        results = ResultRecorder(store.record_game, settings.game.RESULT_RETRY_INTERVAL,
+        results = ResultRecorder(rating_first(store.record_game, store.ratings), settings.game.RESULT_RETRY_INTERVAL,
                                  ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
         self.game = Game(settings.game, results, metrics=self.metrics)
         self.viewings = Viewings()  # replays played for viewers (GET /api/games/{id}/replay/)

@@ -99,7 +99,11 @@ class GameSettings:
     SNAPSHOT_RATE: float = 20.0
     ROOM_CAPACITY: int = 3
     MATCH_INTERVAL: float = 1.0
-    MATCH_WINDOW_PER_SECOND: float = 50.0
+    MATCH_WINDOW_PER_SECOND: float = 50.0  # matching by score: points of difference accepted per second waited
+    MATCH_BY: str = "rating"  # "rating" (skill, OpenSkill) or "score" (the course's points)
+    RATING_WINDOW: float = 100.0  # matching by rating: difference accepted at once (shown-rating units)...
+    RATING_WINDOW_PER_SECOND: float = 20.0  # ...widening with each second waited...
+    RATING_WINDOW_PER_DEVIATION: float = 1.0  # ...and with the players' uncertainty (a newcomer's is wide)
     BOT_FILL_AFTER: float = 10.0
     BOT_HOLD_FIRE: float = 4.0
     RECONNECT_GRACE: float = 20.0
@@ -300,10 +304,15 @@ def _validate_jwt(jwt: JWTSettings) -> JWTSettings:
     return dataclasses.replace(jwt, **normalised)
 
 
+MATCH_BY = ("rating", "score")
+
+
 def _validate_game(game: GameSettings) -> None:
+    if game.MATCH_BY not in MATCH_BY:
+        raise SettingsError(f"GAME_MATCH_BY: {game.MATCH_BY!r} is not one of {', '.join(MATCH_BY)}")
     for f in dataclasses.fields(game):
         value = getattr(game, f.name)
-        if f.name in ("LOSS_SCORE",):
+        if f.name in ("LOSS_SCORE", "MATCH_BY"):
             continue
         if not math.isfinite(value) or value < 0:
             raise SettingsError(f"GAME_{f.name}: must be a finite, non-negative number")

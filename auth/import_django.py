@@ -24,7 +24,7 @@ from auth.lookalikes import skeleton
 from settings import Settings, SettingsError, load_settings
 from store.connection import connect_store
 from store.database import INITIAL_SCORE, Store, StoreUnavailable, UserIdTaken, UsernameTaken, username_key
-from store.documents import utcnow
+from store.documents import Rating, utcnow
 
 USER, PLAYER = "auth.user", "game.player"
 OUTSTANDING, BLACKLISTED = "token_blacklist.outstandingtoken", "token_blacklist.blacklistedtoken"
@@ -144,6 +144,7 @@ class DjangoImport:
         await self._refuse_lookalike(incoming["username"])
         user = {**incoming, "username_key": username_key(incoming["username"]),
                 "username_skeleton": skeleton(incoming["username"]), "score": INITIAL_SCORE, "photo": "",
+                **Rating().fields(),
                 IMPORTED: incoming}
         try:
             await self.store.insert_user(user)

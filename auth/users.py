@@ -101,6 +101,8 @@ def public_user(user: PublicUser) -> dict:
         "id": user.id,
         "username": user.username,
         "score": user.score,
+        "rating": round(user.rating.shown),
+        "rating_deviation": round(user.rating.deviation),
         "date_joined": isoformat(user.date_joined),
         "last_login": isoformat(user.last_login),
     }

@@ -110,7 +110,8 @@ class RedisLink:
         """Queue the player at `instance` (having waited `waited` seconds already), or move their ticket
         there keeping its wait; the seconds waited so far."""
         return float(await self._script("add_ticket", [keys.QUEUE, keys.TICKETS],
-                                        [ticket.user_id, ticket.username, ticket.score, instance, max(0.0, waited)]))
+                                        [ticket.user_id, ticket.username, ticket.score, instance, max(0.0, waited),
+                                         ticket.mu, ticket.sigma]))
 
     async def remove_ticket(self, user_id: UserId, instance: str) -> None:
         """The player leaves the queue, if their ticket is still `instance`'s (a takeover may have moved it)."""

@@ -142,7 +142,8 @@ class QueueEntry:
     @classmethod
     def decode(cls, user: str, value: str) -> "QueueEntry":
         data = json.loads(value)
-        return cls(Ticket(int(user), data["username"], int(data["score"]), float(data["queued_at"])),
+        return cls(Ticket(int(user), data["username"], int(data["score"]), float(data["queued_at"]),
+                          float(data.get("mu", Ticket.mu)), float(data.get("sigma", Ticket.sigma))),
                    data["instance"])
 
 

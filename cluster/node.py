@@ -152,7 +152,8 @@ class ClusterNode:
                 elsewhere = seat
             elif seat is None and not self.game.is_seated(user_id):
                 # Queued elsewhere: the ticket (and its wait) moves here before the old socket closes.
-                waited = await self.link.add_ticket(Ticket(user_id, session.username, session.score, 0.0), self.instance)
+                ticket = Ticket(user_id, session.username, session.score, 0.0, session.rating.mu, session.rating.sigma)
+                waited = await self.link.add_ticket(ticket, self.instance)
             if previous and previous != self.instance:
                 await self.link.send((previous, CloseSession(user_id)))
         except ClusterUnavailable:

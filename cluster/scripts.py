@@ -7,8 +7,9 @@ and every value through ARGV; its header says which.
 # KEYS[1] queue (zset)  KEYS[2] tickets (hash)
 # ARGV[1] user id  ARGV[2] username  ARGV[3] score  ARGV[4] instance
 # ARGV[5] seconds the player has waited already (a ticket written again after Redis lost it)
-# Returns the seconds waited so far, as a string. The ticket is JSON {username, score, instance, queued_at}
-# (cluster.messages.QueueEntry reads it).
+# ARGV[6] ARGV[7] the player's rating (mu, sigma)
+# Returns the seconds waited so far, as a string. The ticket is JSON {username, score, instance, queued_at,
+# mu, sigma} (cluster.messages.QueueEntry reads it).
 ADD_TICKET = """
 local now = redis.call('TIME')
 local at = tonumber(now[1]) + tonumber(now[2]) / 1000000
@@ -22,7 +23,8 @@ end
 local queued_at = at - tonumber(ARGV[5])
 redis.call('ZADD', KEYS[1], queued_at, ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cjson.encode({username = ARGV[2], score = tonumber(ARGV[3]),
-                                                    instance = ARGV[4], queued_at = queued_at}))
+                                                    instance = ARGV[4], queued_at = queued_at,
+                                                    mu = tonumber(ARGV[6]), sigma = tonumber(ARGV[7])}))
 return ARGV[5]
 """
 

@@ -142,7 +142,8 @@ class Game:
         session.send(welcome, self._queued_frame(session.user_id))
 
     def _queue(self, session: Session, waited: float = 0.0) -> None:
-        ticket = Ticket(session.user_id, session.username, session.score, self.clock() - waited)
+        ticket = Ticket(session.user_id, session.username, session.score, self.clock() - waited,
+                        session.rating.mu, session.rating.sigma)
         self.matchmaker.add(ticket)
         if self.shared is not None:
             self.shared.add(ticket)
@@ -389,6 +390,7 @@ class Game:
             rated=unrated is None,
             practice=match.practice,
             replay=recorded,
+            ranks=match.human_ranks() if unrated is None else {},
         ))
 
     async def shutdown(self) -> None:

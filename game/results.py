@@ -2,12 +2,27 @@
 
 import asyncio
 import logging
+from dataclasses import replace
 from typing import Awaitable, Callable, Optional
 
-from store.documents import GameResult
+from game import rating
+from store.documents import GameResult, Rating, UserId
 from store.journal import ResultJournal
 
 log = logging.getLogger("arena.results")
+
+
+def rating_first(write: Callable[[GameResult], Awaitable[None]],
+                 ratings: Callable[[list[UserId]], Awaitable[dict[UserId, Rating]]]) -> Callable[[GameResult], Awaitable[None]]:
+    """`write`, with a rated game's rating changes computed first from its humans' ratings as they stand
+    (the first write of a game is the one applied, so a retry's own computation is simply unused)."""
+    async def write_rated(result: GameResult) -> None:
+        if result.rated and result.ranks and not result.rating_changes:
+            standing = await ratings(list(result.ranks))
+            result = replace(result, rating_changes=rating.changes(
+                {user_id: (standing[user_id], rank) for user_id, rank in result.ranks.items()}))
+        await write(result)
+    return write_rated
 
 
 class ResultRecorder:

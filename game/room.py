@@ -9,6 +9,7 @@ from game.protocol import encode, error_frame
 from game.replay import AWAITED, CONNECTED, DISCONNECTED, Recording
 from game.rules import Match, Refused
 from settings import GameSettings
+from store.documents import Rating
 
 
 class Session(Protocol):
@@ -17,6 +18,7 @@ class Session(Protocol):
     user_id: int
     username: str
     score: int
+    rating: Rating  # as it stood when the connection authenticated
     closed: bool  # the connection is gone or closing
     token_family: Optional[str]  # the login its token descends from: revoking that login closes it
 

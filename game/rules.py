@@ -303,24 +303,25 @@ class Match:
             return "fewer_than_two_humans_played"
         return None
 
+    def human_ranks(self) -> dict[int, int]:
+        """Each human's rank among the humans (1 best): the one still in at the end, else by how late
+        they went out; humans out at the same moment share a rank. Bots do not count, nor a human who
+        never arrived (their process died before they could)."""
+        humans = [player for player in self.players.values() if not player.bot and player.arrived]
+        lasted = {player.id: math.inf if player.alive else player.out_at for player in humans}
+        return {human: 1 + sum(1 for other in humans if lasted[other.id] > lasted[human]) for human in lasted}
+
     def score_changes(self) -> dict[int, int]:
-        """The original rule among the humans: the best-placed human +10, every other human −5; bots have
-        no score, and a bot that wins takes no human's points. The humans' best is the one still in, else
-        the last out; humans who went out last at the same moment share that place and score nothing.
-        A human who never arrived (their process died before they could) is not scored at all.
+        """The original rule among the humans: the best-ranked human +10, every other human −5; bots have
+        no score, and a bot that wins takes no human's points. Humans who share the best rank (out last,
+        at the same moment) score nothing.
         """
         if self.unrated_reason() is not None:
             return {}
-        humans = [player for player in self.players.values() if not player.bot and player.arrived]
-        best = max((math.inf if player.alive else player.out_at) for player in humans)
-        first = [player.id for player in humans if (math.inf if player.alive else player.out_at) == best]
-        changes = {}
-        for player in humans:
-            if player.id not in first:
-                changes[player.id] = self.settings.LOSS_SCORE
-            elif len(first) == 1:
-                changes[player.id] = self.settings.WIN_SCORE
-        return changes
+        ranks = self.human_ranks()
+        firsts = sum(1 for rank in ranks.values() if rank == 1)
+        return {human: self.settings.WIN_SCORE for human, rank in ranks.items() if rank == 1 and firsts == 1} | {
+            human: self.settings.LOSS_SCORE for human, rank in ranks.items() if rank > 1}
 
     # A hand-off to another process (cluster mode): the whole state as JSON-able data
 

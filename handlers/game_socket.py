@@ -35,6 +35,7 @@ from edge.answers import answer_throttled
 from edge.throttles import Throttled
 from logs import REDACTED
 from store.database import StoreUnavailable
+from store.documents import Rating
 
 log = logging.getLogger("arena.socket")
 
@@ -45,6 +46,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
     user_id: Optional[int] = None
     username = ""
     score = 0
+    rating = Rating()
     _closed = False
     _pending_output = 0
     _writer: Optional[FrameWriter] = None
@@ -119,7 +121,7 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
         except Throttled:
             self.close(protocol.CLOSE_RATE_LIMITED, "too_many_connections")
             return
-        self.user_id, self.username, self.score = user.id, user.username, user.score
+        self.user_id, self.username, self.score, self.rating = user.id, user.username, user.score, user.rating
         self.token_family, self.access_token = token.get(FAMILY_CLAIM), raw
         self._follow_expiry(token)
         await self.arena.join(self)

@@ -6,17 +6,21 @@ import tornado.web
 
 from auth.users import isoformat, public_user
 from handlers.authenticated import AuthenticatedHandler
-from handlers.base import APIHandler
-from store.database import LEADERBOARD_SIZE
+from handlers.base import APIHandler, FieldErrors
+from store.database import LEADERBOARD_ORDERS, LEADERBOARD_SIZE
 
 MAX_LIMIT = LEADERBOARD_SIZE
 
 
 class LeaderboardHandler(APIHandler):
-    """`GET /api/leaderboard/?limit=N` → `{"results": [{"rank", "id", "username", "score", ...}]}`."""
+    """`GET /api/leaderboard/?limit=N&order=score|rating` → `{"results": [{"rank", "id", "username", "score",
+    "rating", ...}]}`, by score (the default) or by skill rating."""
 
     async def get(self):
-        users = await self.arena.store.leaderboard(self.integer_query("limit", 10, 1, MAX_LIMIT))
+        order = self.get_query_argument("order", "score")
+        if order not in LEADERBOARD_ORDERS:
+            raise FieldErrors({"order": [f'"{order}" is not a valid choice.']})
+        users = await self.arena.store.leaderboard(self.integer_query("limit", 10, 1, MAX_LIMIT), order)
         self.write_json({"results": [{"rank": rank, **public_user(user)} for rank, user in enumerate(users, 1)]})
 
 

@@ -7,8 +7,10 @@ DETAIL = {"type": "object", "properties": {"detail": {"type": "string"}, "code":
 FIELD_ERRORS = {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
 TOKEN_PAIR = {"type": "object", "properties": {"refresh": {"type": "string"}, "access": {"type": "string"}},
               "required": ["refresh", "access"]}
-USER = {"type": "object", "required": ["id", "username", "score", "date_joined", "last_login"], "properties": {
+USER = {"type": "object", "required": ["id", "username", "score", "rating", "rating_deviation", "date_joined",
+                                       "last_login"], "properties": {
     "id": {"type": "integer"}, "username": {"type": "string"}, "score": {"type": "integer"},
+    "rating": {"type": "integer"}, "rating_deviation": {"type": "integer"},
     "date_joined": {"type": "string", "format": "date-time"},
     "last_login": {"type": ["string", "null"], "format": "date-time"}}}
 BEARER = [{"bearer": []}]
@@ -44,11 +46,14 @@ def _post(summary: str, fields: tuple, answer: dict, *errors: int, secured: bool
     return {"post": operation}
 
 
-def _get(summary: str, answer: dict, *errors: int, query: tuple = (), path: tuple = (), secured: bool = False) -> dict:
+def _get(summary: str, answer: dict, *errors: int, query: tuple = (), choices: tuple = (), path: tuple = (),
+         secured: bool = False) -> dict:
     operation = {"summary": summary, "responses": {"200": _answer("Done", answer), **_errors(503, *errors)},
                  "parameters": [{"name": name, "in": "query", "required": False,
                                  "schema": {"type": "integer", "minimum": low, "maximum": high}}
                                 for name, low, high in query] + [
+                     {"name": name, "in": "query", "required": False, "schema": {"type": "string", "enum": list(values)}}
+                     for name, values in choices] + [
                      {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": pattern}}
                      for name, pattern in path]}
     if secured:
@@ -84,7 +89,8 @@ PATHS = {
                            secured=True),
     "/api/password/change/": _post("Change your password; every other session ends",
                                    ("old_password", "new_password"), TOKEN_PAIR, 401, secured=True),
-    "/api/leaderboard/": _get("The best players", _results(USER), 400, query=(("limit", 1, 100),)),
+    "/api/leaderboard/": _get("The best players, by score (the default) or by skill rating (`order=rating`)",
+                              _results(USER), 400, query=(("limit", 1, 100),), choices=(("order", ("score", "rating")),)),
     "/api/games/{id}/replay/": _get("A finished game's replay: its recording, result and frames to draw", {
         "type": "object", "required": ["id", "seed", "tick_rate", "settings", "players", "inputs", "result"]},
         401, 404, secured=True, path=(("id", "^[0-9a-f]{1,64}$"),)),

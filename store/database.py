@@ -11,14 +11,14 @@ import time
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Optional
+from typing import AsyncIterator, Any, Optional
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from deadlines import Deadlines
 from metrics import Metrics
-from store.documents import GameResult, PublicUser, User, UserId, utcnow
+from store.documents import GameResult, PublicUser, Rating, User, UserId, utcnow
 
 INITIAL_SCORE = 1500
 LEADERBOARD_SIZE = 100  # the most any request may ask for
@@ -26,7 +26,9 @@ LEADERBOARD_SECONDS = 2.0
 DEADLINE_RESOLUTION = 0.05  # a query that MongoDB does not answer is given up at most this late
 IMPORTED_PASSWORD = "imported.password"  # the Django hash in an imported user's snapshot (auth.import_django)
 COUNTER_TRIES = 5  # asks for the next user id before giving up (only a racing first registration retries)
-PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined": 1, "last_login": 1}
+PUBLIC_USER_FIELDS = {"_id": 0, "id": 1, "username": 1, "score": 1, "date_joined": 1, "last_login": 1,
+                      "rating_mu": 1, "rating_sigma": 1}
+LEADERBOARD_ORDERS = ("score", "rating")  # the score (the course's +10/−5, the default) or the skill rating
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +121,7 @@ class Store:
         self.driver = driver  # "motor", "pymongo" or "embedded"
         self.timeout = timeout
         self.deadlines = Deadlines(min(DEADLINE_RESOLUTION, timeout / 10))
-        self._leaderboard: Optional[list[PublicUser]] = None
-        self._leaderboard_read_at = 0.0
+        self._leaderboards: dict[str, tuple[float, list[PublicUser]]] = {}  # order -> (read at, the top)
         db = client[db_name]
         self.db = db
         self.users = db["users"]
@@ -141,6 +142,7 @@ class Store:
         await self.users.create_index("id", unique=True)
         await self.users.create_index("username_skeleton")
         await self.users.create_index([("score", DESCENDING), ("id", ASCENDING)])
+        await self.users.create_index([("rating", DESCENDING), ("id", ASCENDING)])
         for records in (self.outstanding_tokens, self.blacklisted_tokens, self.token_families):
             await records.create_index("expires_at", expireAfterSeconds=0)
         await self.outstanding_tokens.create_index("user_id")
@@ -188,6 +190,7 @@ class Store:
             "date_joined": utcnow(),
             "last_login": None,
             "score": INITIAL_SCORE,
+            **Rating().fields(),
             **fields,
         }
         try:
@@ -237,15 +240,23 @@ class Store:
         return result.matched_count == 1
 
     @bounded
-    async def leaderboard(self, limit: int) -> list[PublicUser]:
-        """The top `limit` (at most LEADERBOARD_SIZE) active users, from the score index, read at most
-        once per LEADERBOARD_SECONDS and after every game this process records."""
-        if self._leaderboard is None or time.monotonic() - self._leaderboard_read_at > LEADERBOARD_SECONDS:
+    async def leaderboard(self, limit: int, order: str = "score") -> list[PublicUser]:
+        """The top `limit` (at most LEADERBOARD_SIZE) active users by `order` (LEADERBOARD_ORDERS), from
+        its index, read at most once per LEADERBOARD_SECONDS and after every game this process records."""
+        read_at, top = self._leaderboards.get(order, (0.0, []))
+        if time.monotonic() - read_at > LEADERBOARD_SECONDS:
             cursor = self.users.find({"is_active": True}, PUBLIC_USER_FIELDS)
-            self._leaderboard = [PublicUser.from_document(user) async for user in
-                                 cursor.sort([("score", DESCENDING), ("id", ASCENDING)]).limit(LEADERBOARD_SIZE)]
-            self._leaderboard_read_at = time.monotonic()
-        return self._leaderboard[:limit]
+            top = [PublicUser.from_document(user) async for user in
+                   cursor.sort([(order, DESCENDING), ("id", ASCENDING)]).limit(LEADERBOARD_SIZE)]
+            self._leaderboards[order] = (time.monotonic(), top)
+        return top[:limit]
+
+    @bounded
+    async def ratings(self, user_ids: list[UserId]) -> dict[UserId, Rating]:
+        """The users' ratings as they stand (a new player's for one who has none yet)."""
+        found = {user["id"]: Rating.of(user) async for user in
+                 self.users.find({"id": {"$in": user_ids}}, {"id": 1, "rating_mu": 1, "rating_sigma": 1})}
+        return {user_id: found.get(user_id, Rating()) for user_id in user_ids}
 
     # Imports (auth.import_django): whole documents, each written in one operation
 
@@ -392,18 +403,26 @@ class Store:
         The first result written for a game id is the one applied: a later one (say, the cluster's
         "abandoned" for a host that died while applying its result) finishes applying the first.
         """
-        self._leaderboard = None
+        self._leaderboards.clear()
+        players = {*result.score_changes, *result.rating_changes}
         try:
-            await self.games.insert_one({**result.to_document(), "unapplied": list(result.score_changes)})
+            await self.games.insert_one({**result.to_document(), "unapplied": list(players)})
         except DuplicateKeyError:
             pass
-        game = await self.games.find_one({"_id": result.id}, {"unapplied": 1, "score_changes": 1})
+        game = await self.games.find_one({"_id": result.id}, {"unapplied": 1, "score_changes": 1, "rating_changes": 1})
         unapplied = set(game.get("unapplied", ()))
-        changes = {int(user_id): change for user_id, change in game.get("score_changes", {}).items()}
-        for user_id, change in changes.items():
+        scores = {int(user_id): change for user_id, change in game.get("score_changes", {}).items()}
+        ratings = {int(user_id): change for user_id, change in game.get("rating_changes", {}).items()}
+        for user_id in {*scores, *ratings}:
             if user_id in unapplied:
+                increments = {"score": scores.get(user_id, 0)}
+                if user_id in ratings:
+                    mu, sigma = ratings[user_id]
+                    await self.users.update_one({"id": user_id, "rating_mu": None}, {"$set": Rating().fields()})
+                    increments.update(rating_mu=mu, rating_sigma=sigma,
+                                      rating=Rating.DISPLAY_SCALE * (mu - 3 * sigma))
                 await self.users.update_one({"id": user_id, "pending_games": {"$ne": result.id}},
-                                            {"$inc": {"score": change}, "$push": {"pending_games": result.id}})
+                                            {"$inc": increments, "$push": {"pending_games": result.id}})
                 await self.games.update_one({"_id": result.id}, {"$pull": {"unapplied": user_id}})
             await self.users.update_one({"id": user_id}, {"$pull": {"pending_games": result.id}})
 
@@ -412,6 +431,18 @@ class Store:
         """A recorded game with its replay; None for an unknown (or unfinished) game."""
         document = await self.games.find_one({"_id": game_id})
         return None if document is None else GameResult.from_document(document)
+
+    async def games_in_order(self) -> AsyncIterator[GameResult]:
+        """Every recorded game, oldest first, without replays (game.backfill_ratings reads them)."""
+        async for document in self.games.find({}, {"replay": 0}).sort("ended_at", ASCENDING):
+            yield GameResult.from_document(document)
+
+    async def set_ratings(self, ratings: dict[UserId, Rating]) -> None:
+        """Every user's rating set: the given ones, a new player's for the rest (a command's work, each
+        write bounded by the client's timeoutMS)."""
+        await self.users.update_many({}, {"$set": Rating().fields()})
+        for user_id, rating in ratings.items():
+            await self.users.update_one({"id": user_id}, {"$set": rating.fields()})
 
     @bounded
     async def recent_games(self, user_id: UserId, limit: int) -> list[GameResult]:

@@ -1,14 +1,43 @@
 """Stored shapes that cross packages: users, the user id type, and a finished game's result."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping, Optional
+from typing import Any, ClassVar, Mapping, Optional
 
 UserId = int  # Django-style integer ids; tokens carry them as strings (auth.tokens converts once)
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A user's skill rating (game/rating.py rates games): OpenSkill's mu and sigma, a new player's at
+    first. Players see `shown`, a conservative estimate mapped to a familiar range, DISPLAY_BASE +
+    DISPLAY_SCALE × (mu − 3 sigma) (1000 at first, climbing once the system is sure), and `deviation`,
+    DISPLAY_SCALE × sigma; both are linear in mu and sigma, so changes apply as increments."""
+
+    mu: float = 25.0
+    sigma: float = 25.0 / 3.0
+    DISPLAY_BASE: ClassVar[float] = 1000.0
+    DISPLAY_SCALE: ClassVar[float] = 40.0
+
+    @property
+    def shown(self) -> float:
+        return self.DISPLAY_BASE + self.DISPLAY_SCALE * (self.mu - 3 * self.sigma)
+
+    @property
+    def deviation(self) -> float:
+        return self.DISPLAY_SCALE * self.sigma
+
+    def fields(self) -> dict:
+        """As stored on a user: `rating_mu`, `rating_sigma`, and `rating` (shown: what the leaderboard sorts)."""
+        return {"rating_mu": self.mu, "rating_sigma": self.sigma, "rating": self.shown}
+
+    @classmethod
+    def of(cls, document: Mapping[str, Any]) -> "Rating":
+        return cls(document.get("rating_mu", cls.mu), document.get("rating_sigma", cls.sigma))
 
 
 @dataclass(frozen=True)
@@ -20,11 +49,12 @@ class PublicUser:
     score: int
     date_joined: datetime
     last_login: Optional[datetime]
+    rating: Rating
 
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> "PublicUser":
         return cls(document["id"], document["username"], document["score"], document["date_joined"],
-                   document.get("last_login"))
+                   document.get("last_login"), Rating.of(document))
 
 
 @dataclass(frozen=True)
@@ -39,8 +69,8 @@ class User(PublicUser):
     @classmethod
     def from_document(cls, document: Mapping[str, Any]) -> "User":
         return cls(document["id"], document["username"], document["score"], document["date_joined"],
-                   document.get("last_login"), document["password"], document.get("is_active", False),
-                   document.get("token_generation", 0))
+                   document.get("last_login"), Rating.of(document), document["password"],
+                   document.get("is_active", False), document.get("token_generation", 0))
 
 
 @dataclass(frozen=True)
@@ -69,6 +99,8 @@ class GameResult:
     rated: bool = True  # it could change scores (two humans played, not practice, not abandoned)
     practice: bool = False
     replay: Optional[bytes] = None  # game/replay.py's recording, compressed; read only by the replay endpoint
+    ranks: Mapping[UserId, int] = field(default_factory=dict)  # humans' ranks among humans (rated games)
+    rating_changes: Mapping[UserId, tuple[float, float]] = field(default_factory=dict)  # mu, sigma increments
 
     def score_change(self, user_id: UserId) -> int:
         return self.score_changes.get(user_id, 0)
@@ -86,6 +118,8 @@ class GameResult:
             "rated": self.rated,
             "practice": self.practice,
             **({"replay": self.replay} if self.replay is not None else {}),
+            "ranks": {str(user_id): rank for user_id, rank in self.ranks.items()},
+            "rating_changes": {str(user_id): list(change) for user_id, change in self.rating_changes.items()},
         }
 
     @classmethod
@@ -101,4 +135,7 @@ class GameResult:
             rated=document.get("rated", bool(document["score_changes"])),
             practice=document.get("practice", False),
             replay=document.get("replay"),
+            ranks={UserId(user_id): rank for user_id, rank in document.get("ranks", {}).items()},
+            rating_changes={UserId(user_id): tuple(change)
+                            for user_id, change in document.get("rating_changes", {}).items()},
         )

@@ -395,6 +395,16 @@ class Collection:
             return UpdateResult(0, 0)
         return UpdateResult(1, int(previous != document))
 
+    async def update_many(self, query: dict, update: dict) -> UpdateResult:
+        matched = list(self._matching(query))
+        modified = 0
+        for previous in matched:
+            document = _copy(previous)
+            _apply_update(document, update, inserting=False)
+            self._store(document, previous)
+            modified += previous != document
+        return UpdateResult(len(matched), modified)
+
     async def find_one_and_update(self, query: dict, update: dict, projection: Optional[dict] = None,
                                   upsert: bool = False, return_document: bool = False) -> Optional[dict]:
         previous, document, _ = self._update_first(query, update, upsert)

@@ -133,7 +133,7 @@ def set_score(cluster, username: str, score: int) -> None:
         client[cluster.database]["users"].update_one({"username": username}, {"$set": {"score": score}})
 
 
-@cluster_test(GAME_ROOM_CAPACITY="2", GAME_MATCH_WINDOW_PER_SECOND="50")
+@cluster_test(GAME_ROOM_CAPACITY="2", GAME_MATCH_BY="score", GAME_MATCH_WINDOW_PER_SECOND="50")
 async def test_the_score_window_holds_across_processes(cluster):
     a, b = cluster.start("a", "b")
     for name, score in (("alice", 1500), ("bob", 2500), ("carol", 1520)):

@@ -11,13 +11,14 @@ from game.game import Game
 from game.matchmaker import Ticket
 from game.results import ResultRecorder
 from settings import GameSettings
-from store.documents import GameResult, PlayerResult
+from store.documents import GameResult, PlayerResult, Rating
 from store.journal import ResultJournal
 
 
 class RecordingSession:
     def __init__(self, user_id: int, score: int = 1500):
         self.user_id, self.username, self.score = user_id, f"p{user_id}", score
+        self.rating = Rating(mu=score / Rating.DISPLAY_SCALE, sigma=0.5)  # skill as far apart as the scores
         self.events: list[dict] = []
         self.closed = None
 

@@ -1,11 +1,15 @@
-"""Matchmaking by the original rule over time, bot fill, and the fixed-timestep loop's accounting."""
+"""Matchmaking by skill rating and by the original score rule over time, bot fill, and the
+fixed-timestep loop's accounting."""
 
 from game.loop import FixedTimestepLoop
 from game.matchmaker import Matchmaker, Ticket
 from settings import GameSettings
 
 
-def queue(*scores: int, at: float = 0.0, settings: GameSettings = GameSettings()) -> Matchmaker:
+BY_SCORE = GameSettings(MATCH_BY="score")
+
+
+def queue(*scores: int, at: float = 0.0, settings: GameSettings = BY_SCORE) -> Matchmaker:
     matchmaker = Matchmaker(settings)
     for n, score in enumerate(scores, start=1):
         matchmaker.add(Ticket(n, f"p{n}", score, at))
@@ -37,7 +41,7 @@ def test_consecutive_players_by_score_form_rooms():
 
 
 def test_both_sides_must_accept_the_gap():
-    matchmaker = Matchmaker(GameSettings())
+    matchmaker = Matchmaker(BY_SCORE)
     matchmaker.add(Ticket(1, "patient", 1500, 0.0))
     matchmaker.add(Ticket(2, "patient", 1500, 0.0))
     matchmaker.add(Ticket(3, "newcomer", 1600, 9.0))
@@ -46,11 +50,34 @@ def test_both_sides_must_accept_the_gap():
 
 
 def test_waiting_players_get_bots_after_bot_fill_after():
-    settings = GameSettings(BOT_FILL_AFTER=10.0)
+    settings = GameSettings(MATCH_BY="score", BOT_FILL_AFTER=10.0)
     matchmaker = queue(1000, 2000, settings=settings)
     assert matchmaker.match(now=9.9) == ([], [])
     rooms, bot_filled = matchmaker.match(now=10.0)
     assert rooms == [] and ids(bot_filled) == [[1, 2]]
+
+
+def rated(*players: tuple[float, float], at: float = 0.0) -> Matchmaker:
+    """Players of the given (mu, sigma), waiting since `at`, matched by rating (the default)."""
+    matchmaker = Matchmaker(GameSettings(ROOM_CAPACITY=2, BOT_FILL_AFTER=60))
+    for n, (mu, sigma) in enumerate(players, start=1):
+        matchmaker.add(Ticket(n, f"p{n}", 1500, at, mu, sigma))
+    return matchmaker
+
+
+def test_by_rating_known_players_of_different_skill_wait_and_newcomers_are_placed_at_once():
+    # Two well-known players 10 mu apart (400 shown points): a window of 100 + 20/s + 40 each: 13 s.
+    known = rated((20.0, 1.0), (30.0, 1.0))
+    assert known.match(now=12.9) == ([], [])
+    assert ids(known.match(now=13.0)[0]) == [[1, 2]]
+    # The same gap between newcomers (sigma 8.3: a window of 433 at once): matched at once.
+    assert ids(rated((20.0, 8.33), (30.0, 8.33)).match(now=0.0)[0]) == [[1, 2]]
+
+
+def test_by_rating_the_nearest_skills_play_together():
+    matchmaker = rated((20.0, 1.0), (35.0, 1.0), (21.0, 1.0), (34.0, 1.0))
+    rooms, _ = matchmaker.match(now=0.0)
+    assert sorted(ids(rooms)) == [[1, 3], [2, 4]]
 
 
 def test_loop_runs_one_step_per_elapsed_tick_whatever_the_wakeups():

@@ -280,7 +280,8 @@ async def test_obtain_use_refresh_use(api):
     tokens = await api.login("alice")
     me = await api.get("/api/me/", token=tokens["access"])
     assert me.status == 200 and me.json["username"] == "alice" and me.json["score"] == 1500
-    assert set(me.json) == {"id", "username", "score", "date_joined", "last_login"}
+    assert set(me.json) == {"id", "username", "score", "rating", "rating_deviation", "date_joined", "last_login"}
+    assert (me.json["rating"], me.json["rating_deviation"]) == (1000, 333)  # a new player: a wide uncertainty
     refreshed = await api.post("/api/token/refresh/", {"refresh": tokens["refresh"]})
     me = await api.get("/api/me/", token=refreshed.json["access"])
     assert me.status == 200 and me.json["username"] == "alice"
