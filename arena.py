@@ -56,7 +56,8 @@ class Arena:
         self.authenticator = Authenticator(settings.jwt, self.tokens, extensions)
         results = ResultRecorder(rating_first(store.record_game, store.ratings), settings.game.RESULT_RETRY_INTERVAL,
                                  ResultJournal(settings.RESULTS_JOURNAL), settings.MONGO_TIMEOUT)
-        self.game = Game(settings.game, results, metrics=self.metrics)
+        self.game = Game(settings.game, results, metrics=self.metrics, spectate_delay=settings.SPECTATE_DELAY,
+                         spectators_per_room=settings.SPECTATORS_PER_ROOM)
         self.viewings = Viewings()  # replays played for viewers (GET /api/games/{id}/replay/)
         self.tokens.revocation_listeners.append(self._close_revoked)
         self.origins = OriginPolicy(settings.ALLOWED_ORIGINS)

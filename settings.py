@@ -160,6 +160,8 @@ class Settings:
     MAX_CONNECTIONS_PER_ADDRESS: int = 256  # per peer address (not applied behind a trusted proxy)
     SHUTDOWN_TIMEOUT: float = 5.0  # seconds in-flight requests may take to finish once the server stops
     DRAIN_GRACE: float = 3.0  # seconds a stopping server answers readiness 503 before closing anything
+    SPECTATE_DELAY: float = 3.0  # seconds spectators see a game behind its players (no coaching)
+    SPECTATORS_PER_ROOM: int = 50  # more are refused (error spectators_full)
     DRAIN_TIMEOUT: float = 60.0  # one process (no Redis): seconds running games may take to finish when it stops
     TOKEN_FLUSH_INTERVAL: float = 3600.0  # embedded store only: MongoDB's TTL indexes do it there
     PASSWORD_TIME_COST: int = 3  # Argon2id, OWASP's second recommended configuration

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from cluster.link import ClusterUnavailable, RedisLink
 from cluster.messages import Player, RoomRecord
+from game import protocol
 from game.game import Game
 
 log = logging.getLogger("arena.cluster")
@@ -41,6 +42,7 @@ class RoomMover:
 
     async def hand_off(self, room_id: str) -> bool:
         for target in self.candidates():
+            watching = self.game.audience_of(room_id)
             state = self.game.release_room(room_id)
             if await self._move(room_id, target, state):
                 url = self.url_of(target)
@@ -48,9 +50,13 @@ class RoomMover:
                     session = self.game.session(user_id)
                     if session is not None:
                         Game.send_elsewhere(session, url, room_id)
+                for session in watching:  # spectators follow too, and ask to watch again there
+                    Game.send_elsewhere(session, url, room_id)
                 log.info("room %s handed off to %s", room_id, target, extra={"room": room_id})
                 return True
             self.game.adopt_room(state)  # not moved: it goes on here
+            for session in watching:  # they watched it from here: they reconnect and ask again
+                session.close(protocol.CLOSE_GOING_AWAY, "server draining")
         return False
 
     async def _move(self, room_id: str, target: str, state: dict) -> bool:

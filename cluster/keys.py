@@ -40,6 +40,11 @@ def room(room_id: str) -> str:
     return f"{PREFIX}room:{room_id}"
 
 
+def watchers(room_id: str) -> str:
+    """STRING: how many watch a room (its host sets it; PX the key lifetime; deleted at 0)."""
+    return f"{PREFIX}watchers:{room_id}"
+
+
 def handoff(room_id: str) -> str:
     """STRING: a room's state handed off by its old host, until its new host takes it (PX a few seconds)."""
     return f"{PREFIX}handoff:{room_id}"

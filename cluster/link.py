@@ -215,6 +215,28 @@ class RedisLink:
             pipe.pttl(keys.alive(name))
         return {name for name, left in zip(names, await self.call(pipe.execute())) if left >= fresh_ms}
 
+    async def set_watchers(self, room_id: str, count: int) -> None:
+        if count:
+            await self.call(self.client.set(keys.watchers(room_id), count, px=self.lifetime_ms))
+        else:
+            await self.call(self.client.delete(keys.watchers(room_id)))
+
+    async def live_rooms(self, instances: Iterable[str]) -> list[tuple[str, RoomRecord, int]]:
+        """Every room the processes host: its id, record and how many watch it."""
+        pipe = self._pipeline()
+        for instance in instances:
+            pipe.smembers(keys.rooms(instance))
+        room_ids = sorted({room for rooms in await self.call(pipe.execute()) for room in rooms})
+        if not room_ids:
+            return []
+        pipe = self._pipeline()
+        for room_id in room_ids:
+            pipe.get(keys.room(room_id))
+            pipe.get(keys.watchers(room_id))
+        answers = await self.call(pipe.execute())
+        return [(room_id, RoomRecord.decode(record), int(watchers or 0))
+                for room_id, record, watchers in zip(room_ids, answers[::2], answers[1::2]) if record]
+
     async def room(self, room_id: str) -> Optional[RoomRecord]:
         value = await self.call(self.client.get(keys.room(room_id)))
         return None if value is None else RoomRecord.decode(value)

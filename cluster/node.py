@@ -199,6 +199,31 @@ class ClusterNode:
         presence = self.instances.get(instance)
         return self.url if instance == self.instance or presence is None else presence.url
 
+    def watchers(self, room_id: str, count: int) -> None:
+        self._spawn(self.link.set_watchers(room_id, count))
+
+    def spectate(self, session: Session, room_id: str) -> None:
+        self._spawn(self._spectate_elsewhere(session, room_id))
+
+    async def _spectate_elsewhere(self, session: Session, room_id: str) -> None:
+        """A spectator of a room another live process runs is redirected there (they ask again there)."""
+        record = await self.link.room(room_id)
+        if record is None or record.host == self.instance or not await self.link.living([record.host], self.fresh_ms):
+            session.send(error_frame(protocol.NO_SUCH_GAME, "no game runs in that room"))
+        elif not session.closed:
+            Game.send_elsewhere(session, self.url_of(record.host), room_id)
+
+    async def live_rooms(self, limit: int) -> list[dict]:
+        """The rooms running on every process, newest first (those elsewhere list their humans only)."""
+        here = self.game.live_rooms(limit)
+        known = {room["room"] for room in here}
+        elsewhere = [{"room": room_id, "started_at": record.started_at, "spectators": watchers,
+                      "players": [{"id": p.id, "username": p.username, "bot": False} for p in record.players]}
+                     for room_id, record, watchers in await self.link.live_rooms(
+                         name for name, presence in self.instances.items() if name != self.instance)
+                     if room_id not in known]
+        return sorted(here + elsewhere, key=lambda room: room["started_at"], reverse=True)[:limit]
+
     def _hosts(self) -> list[str]:
         """The other processes that may take a room, fewest rooms first (the hand-off checks each is alive)."""
         takers = [(presence.rooms, name) for name, presence in self.instances.items()

@@ -21,6 +21,7 @@ from game.matchmaker import Matchmaker, Ticket
 from game.results import ResultRecorder
 from game.protocol import encode, error_frame
 from game.room import Room, Session
+from game.spectators import Audience
 from settings import GameSettings
 from store.documents import GameResult, PlayerResult, UserId, utcnow
 
@@ -55,13 +56,19 @@ class SharedQueue(Protocol):
 
     def practice(self, ticket: Ticket, room_id: str) -> None: ...
 
+    def spectate(self, session: Session, room_id: str) -> None:
+        """A room this process does not run: redirect the spectator to its host, or tell them it is gone."""
+
+    def watchers(self, room_id: str, count: int) -> None:
+        """How many watch a room here (the live list shows it on every process)."""
+
 
 class Game:
     """Sessions, the matchmaking queue, running rooms and their results."""
 
     def __init__(self, settings: GameSettings, results: ResultRecorder,
                  rng: Optional[random.Random] = None, clock: Callable[[], float] = time.monotonic,
-                 metrics: Optional[Metrics] = None):
+                 metrics: Optional[Metrics] = None, spectate_delay: float = 3.0, spectators_per_room: int = 50):
         self.settings = settings
         self.metrics = metrics or Metrics()
         self.rng = rng or random.Random()
@@ -75,6 +82,10 @@ class Game:
         self.ticks_per_snapshot = max(1, round(settings.TICK_RATE / settings.SNAPSHOT_RATE))
         self.ticks_per_match = max(1, round(settings.TICK_RATE * settings.MATCH_INTERVAL))
         self.accepting = True
+        self.spectate_delay = spectate_delay
+        self.spectators_per_room = spectators_per_room
+        self.spectating: dict[UserId, Room] = {}  # who watches which room
+        self._epilogues: list[Room] = []  # finished rooms whose spectators still get their delayed frames
         self._rooms_gone: Optional[asyncio.Event] = None  # while a drain waits for the last room to end
         self.shared: Optional[SharedQueue] = None  # set in cluster mode
         self._bot_ids = itertools.count(-1, -1)  # user ids are positive: bot ids never collide
@@ -154,6 +165,7 @@ class Game:
         if self.sessions.get(session.user_id) is not session:
             return False  # replaced: the new connection owns the seat now
         del self.sessions[session.user_id]
+        self._stop_watching(session.user_id)
         if session.user_id in self.matchmaker.queue:
             self.matchmaker.remove(session.user_id)
             if self.shared is not None and self.accepting:  # draining: the ticket waits for them elsewhere
@@ -166,14 +178,77 @@ class Game:
     def handle(self, session: Session, event: str, payload: dict) -> None:
         """A game intention from a client, applied at the next tick (`leave` at once)."""
         room = self.seats.get(session.user_id)
-        if event == protocol.PRACTICE:
+        if session.user_id in self.spectating:
+            if event == protocol.LEAVE:
+                self._stop_watching(session.user_id)
+                self._queue_again(session)
+            else:
+                session.send(error_frame(protocol.SPECTATOR, "spectators do not act; send leave to stop watching"))
+        elif event == protocol.SPECTATE:
+            self._spectate(session, room, payload["room"])
+        elif event == protocol.PRACTICE:
             self._practice(session, room)
+        elif room is None and event == protocol.LEAVE and session.user_id not in self.matchmaker.queue:
+            self._queue_again(session)  # idle (a watched game ended): back to the queue
         elif room is None:
             session.send(error_frame(protocol.NOT_IN_GAME, "wait for game_start before playing"))
         elif event == protocol.LEAVE:
             self._leave_room(session, room)
         else:
             room.enqueue(session.user_id, event, payload)
+
+    def _spectate(self, session: Session, seat: Optional[Room], room_id: str) -> None:
+        """Watch a running room, its frames `spectate_delay` seconds late; out of the queue meanwhile."""
+        if seat is not None:
+            session.send(error_frame(protocol.IN_GAME, "you are in a game: finish it, or leave it once you are out"))
+            return
+        room = self.rooms.get(room_id)
+        if room is None:
+            if self.shared is not None:
+                self.shared.spectate(session, room_id)
+            else:
+                session.send(error_frame(protocol.NO_SUCH_GAME, "no game runs in that room"))
+            return
+        if room.audience is not None and len(room.audience) >= self.spectators_per_room:
+            session.send(error_frame(protocol.SPECTATORS_FULL, "this game has all the spectators it takes"))
+            return
+        self._unqueue(session.user_id)
+        if room.audience is None:
+            room.audience, room.clock = Audience(self.spectate_delay), self.clock
+        self.spectating[session.user_id] = room
+        if self.shared is not None:
+            self.shared.watchers(room.id, len(room.audience) + 1)
+        room.audience.add(session, encode({"event": protocol.SPECTATING, "room": room.id, "delay": self.spectate_delay}),
+                          room.game_start_frame(None))
+
+    def _stop_watching(self, user_id: UserId) -> None:
+        room = self.spectating.pop(user_id, None)
+        if room is not None and room.audience is not None:
+            room.audience.remove(user_id)
+            if self.shared is not None:
+                self.shared.watchers(room.id, len(room.audience))
+
+    def audience_of(self, room_id: str) -> list[Session]:
+        room = self.rooms.get(room_id)
+        return [] if room is None or room.audience is None else list(room.audience.sessions.values())
+
+    def live_rooms(self, limit: int) -> list[dict]:
+        """The rooms running here, newest first: who plays, since when, how many watch."""
+        newest = sorted(self.rooms.values(), key=lambda room: room.started_at, reverse=True)[:limit]
+        return [{"room": room.id, "started_at": room.started_at, "spectators": len(room.audience or ()),
+                 "players": [{"id": p.id, "username": p.username, "bot": p.bot} for p in room.match.players.values()]}
+                for room in newest]
+
+    def _unqueue(self, user_id: UserId) -> None:
+        if user_id in self.matchmaker.queue:
+            self.matchmaker.remove(user_id)
+            if self.shared is not None:
+                self.shared.remove(user_id)
+
+    def _queue_again(self, session: Session) -> None:
+        if self.accepting and session.user_id not in self.matchmaker.queue:
+            self._queue(session)
+            session.send(self._queued_frame(session.user_id))
 
     def _practice(self, session: Session, room: Optional[Room]) -> None:
         """A game against bots, at once and unrated, in place of the player's wait (cluster mode: here,
@@ -201,9 +276,7 @@ class Game:
         del self.seats[session.user_id]
         if self.shared is not None:
             self.shared.seat_freed(session.user_id, room.id)
-        if self.accepting:
-            self._queue(session)
-            session.send(self._queued_frame(session.user_id))
+        self._queue_again(session)
 
     def running_game(self, user_id: UserId) -> Optional[dict]:
         """The game the user is still alive in: its room, and the seconds left to rejoin it when no
@@ -268,6 +341,8 @@ class Game:
         room = self.rooms.pop(room_id)
         for user_id in room.humans:
             self.seats.pop(user_id, None)
+        for user_id in list(room.audience.sessions if room.audience is not None else ()):
+            self._stop_watching(user_id)  # they follow the room (cluster.handoff), and ask to watch again there
         self._room_gone()
         return room.export()
 
@@ -353,11 +428,23 @@ class Game:
                 log.exception("room %s failed; abandoning its game", room.id, extra={"room": room.id})
                 if room.id in self.rooms:
                     self._finish(room, abandoned=True)
+            if room.audience is not None:
+                room.audience.flush(self.clock())
+        self._end_epilogues()
         if tick % self.ticks_per_match == 0 and self.accepting:
             try:
                 self.run_matchmaking()
             except Exception:  # the rooms have had their tick; matchmaking tries again next round
                 log.exception("matchmaking failed at tick %d", tick)
+
+    def _end_epilogues(self) -> None:
+        """Finished rooms' spectators get the frames still due; once caught up, they watch no more."""
+        for room in list(self._epilogues):
+            room.audience.flush(self.clock())
+            if room.audience.caught_up:
+                self._epilogues.remove(room)
+                for user_id in list(room.audience.sessions):
+                    self._stop_watching(user_id)
 
     def _finish(self, room: Room, abandoned: bool = False) -> None:
         """Game over: tell the players, free their seats, and record the result (once)."""
@@ -375,6 +462,8 @@ class Game:
         del self.rooms[room.id]
         for user_id in room.humans:
             self.seats.pop(user_id, None)
+        if room.audience is not None:
+            self._epilogues.append(room)
         self._room_gone()
         if self.shared is not None:
             self.shared.room_over(room)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from game import protocol
-from game.protocol import read_target, read_text
+from game.protocol import read_room, read_target, read_text
 from game.rules import Match
 
 Payload = dict
@@ -44,6 +44,7 @@ INTENTS: dict[str, Intent] = {
     protocol.MESSAGE: Intent(read_text, _chat),
     protocol.LEAVE: Intent(lambda frame: {}, None),  # a player who is out leaves the room and queues again
     protocol.PRACTICE: Intent(lambda frame: {}, None),  # a waiting player starts a game against bots at once
+    protocol.SPECTATE: Intent(read_room, None),  # a player not in a game watches one, delayed
 }
 
 

@@ -36,6 +36,7 @@ BLINK = "blink"
 MESSAGE = "message"
 LEAVE = "leave"  # a player who is out leaves the room at once (their score change is final) and queues again
 PRACTICE = "practice"  # a player waiting (not in a game) starts an unrated game against bots at once
+SPECTATE = "spectate"  # watch a running game (`room`), its frames delayed; `leave` stops watching
 
 # The rows of a `state` frame, field by field (docs/protocol.md; static/js/arena-client.js names them too).
 PLAYER_ROW = ("id", "x", "y", "radius", "alive", "fireball_cooldown", "blink_cooldown", "connected", "hits")
@@ -52,6 +53,7 @@ GAME_OVER = "game_over"
 ERROR = "error"
 TOKEN_REFRESHED = "token_refreshed"
 REDIRECT = "redirect"
+SPECTATING = "spectating"  # you watch `room`, `delay` seconds behind its players
 SERVER_DRAINING = "server_draining"  # the server is stopping: no new games here; reconnect when it closes
 
 # Error codes of `error` events.
@@ -60,7 +62,10 @@ COOLDOWN = "cooldown"
 DEAD = "dead"
 STILL_ALIVE = "still_alive"  # `leave` while alive: closing the connection is how to forfeit
 NOT_IN_GAME = "not_in_game"
-IN_GAME = "in_game"  # `practice` while in a game: finish it (or leave it once out) first
+IN_GAME = "in_game"  # `practice` or `spectate` while in a game: finish it (or leave it once out) first
+SPECTATOR = "spectator"  # an intent while watching: spectators do not act (`leave` stops watching)
+NO_SUCH_GAME = "no_such_game"  # `spectate` of a room that does not run (any more)
+SPECTATORS_FULL = "spectators_full"  # the room has ARENA_SPECTATORS_PER_ROOM spectators already
 MATCHMAKING_UNAVAILABLE = "matchmaking_unavailable"  # cluster mode: Redis is away; you stay queued
 STORE_UNAVAILABLE = "store_unavailable"  # also the reason of a 1013 close
 
@@ -83,6 +88,14 @@ def read_target(frame: dict) -> dict:
     event = frame["event"]
     return {"tx": round(_coordinate(event, frame.get("tx")), TARGET_DECIMALS),
             "ty": round(_coordinate(event, frame.get("ty")), TARGET_DECIMALS)}
+
+
+def read_room(frame: dict) -> dict:
+    """`room` of a `spectate`: a room id (hex)."""
+    room = frame.get("room")
+    if not isinstance(room, str) or not 0 < len(room) <= 64 or any(c not in "0123456789abcdef" for c in room):
+        raise ValueError("spectate needs the room id as a string")
+    return {"room": room}
 
 
 def read_text(frame: dict) -> dict:

@@ -45,6 +45,8 @@ class Room:
         self.bots: list[int] = []
         self.inputs: list[tuple[int, str, dict]] = []
         self.recording = Recording()  # what a replay needs (game/replay.py)
+        self.audience = None  # game.spectators.Audience once someone watches
+        self.clock: Callable[[], float] = time.monotonic  # the game's clock (spectators' delay runs on it)
         self.snapshot_phase = snapshot_phase  # rooms send snapshots on different ticks, spreading the work
         self.started_at = time.time()
         self.tick = 0  # the loop's tick at the last step, stamped on snapshots
@@ -105,7 +107,7 @@ class Room:
         self.match.await_arrival(player_id)
         self.recording.connection(player_id, AWAITED)
 
-    def game_start_frame(self, player_id: int) -> bytes:
+    def game_start_frame(self, player_id: Optional[int]) -> bytes:
         s = self.settings
         players = [{"id": p.id, "username": p.username, "score": p.score, "bot": p.bot}
                    for p in self.match.players.values()]
@@ -122,6 +124,8 @@ class Room:
         for session in self.sessions.values():
             if session is not None:
                 session.send(frame)
+        if self.audience is not None:
+            self.audience.record(frame, self.clock())
 
     def enqueue(self, player_id: int, event: str, payload: dict) -> None:
         self.inputs.append((player_id, event, payload))

@@ -1,10 +1,30 @@
-"""Games: a finished game's replay (`GET /api/games/{id}/replay/`)."""
+"""Games: the ones running now (`GET /api/games/live/`) and a finished game's replay
+(`GET /api/games/{id}/replay/`)."""
+
+from datetime import datetime, timezone
 
 import tornado.web
 
+from auth.users import isoformat
 from game import replay
 from handlers.authenticated import AuthenticatedHandler
-from handlers.base import detail
+from handlers.base import APIHandler, detail
+
+LIVE_LIMIT = 100
+
+
+class LiveGamesHandler(APIHandler):
+    """`GET /api/games/live/?limit=N` → `{"results": [{"room", "players": [{"id", "username", "bot"}],
+    "started_at", "spectators"}]}`, newest first: the games anyone may watch (cluster mode: on every
+    process)."""
+
+    async def get(self):
+        limit = self.integer_query("limit", 20, 1, LIVE_LIMIT)
+        cluster = self.arena.cluster
+        rooms = await cluster.live_rooms(limit) if cluster is not None else self.arena.game.live_rooms(limit)
+        self.write_json({"results": [{**room, "started_at": isoformat(datetime.fromtimestamp(room["started_at"],
+                                                                                            timezone.utc))}
+                                     for room in rooms]})
 
 
 class ReplayHandler(AuthenticatedHandler):

@@ -91,6 +91,9 @@ PATHS = {
                                    ("old_password", "new_password"), TOKEN_PAIR, 401, secured=True),
     "/api/leaderboard/": _get("The best players, by score (the default) or by skill rating (`order=rating`)",
                               _results(USER), 400, query=(("limit", 1, 100),), choices=(("order", ("score", "rating")),)),
+    "/api/games/live/": _get("The games running now, newest first: who plays, since when, how many watch",
+                             _results({"type": "object", "required": ["room", "players", "started_at", "spectators"]}),
+                             400, query=(("limit", 1, 100),)),
     "/api/games/{id}/replay/": _get("A finished game's replay: its recording, result and frames to draw", {
         "type": "object", "required": ["id", "seed", "tick_rate", "settings", "players", "inputs", "result"]},
         401, 404, secured=True, path=(("id", "^[0-9a-f]{1,64}$"),)),

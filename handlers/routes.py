@@ -13,7 +13,7 @@ from tornado.httputil import HTTPMessageDelegate, HTTPServerRequest
 from auth.extensions import import_named
 from handlers.accounts import HealthHandler, LiveHandler, ReadyHandler, RegisterHandler
 from handlers.game_socket import GameSocketHandler
-from handlers.games import ReplayHandler
+from handlers.games import LiveGamesHandler, ReplayHandler
 from handlers.leaderboard import LeaderboardHandler, MyGamesHandler
 from handlers.me import MeHandler, MyGameHandler, PasswordChangeHandler
 from handlers.metrics import MetricsHandler
@@ -48,6 +48,7 @@ PATHS = {
     "/api/me/games/": MyGamesHandler,
     "/api/me/game/": MyGameHandler,
     "/api/leaderboard/": LeaderboardHandler,
+    "/api/games/live/": LiveGamesHandler,
     "/wss/multiplayer/": GameSocketHandler,
     "/metrics": MetricsHandler,  # on its own port instead with ARENA_METRICS_PORT
 }

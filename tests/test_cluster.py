@@ -205,6 +205,33 @@ async def test_practice_runs_where_the_player_is_and_a_reconnection_through_anot
     assert restart["room"] == start["room"] and [r["url"] for r in redirects] == [b.public_url]
 
 
+@cluster_test(GAME_ROOM_CAPACITY="2", ARENA_SPECTATE_DELAY="0.2")
+async def test_a_game_on_another_process_is_listed_and_its_spectator_is_sent_there(cluster):
+    a, b = cluster.start("a", "b")
+    alice, alice_tokens, start, bob = await alice_and_bob_in_a_room(b, b)
+    live = await eventually(lambda: _live(a))
+    assert [(room["room"], sorted(p["username"] for p in room["players"])) for room in live] == [
+        (start["room"], ["alice", "bob"])]
+    carol, carol_tokens = await player(a, "carol")
+    await carol.send("spectate", room=start["room"])
+    redirect = await carol.wait_for("redirect")
+    assert redirect["url"] == b.public_url and await carol.wait_closed() == (4004, "moved")
+    carol = await GameClient.connect(b.url, carol_tokens["access"])
+    await carol.wait_for("welcome")
+    await carol.send("spectate", room=start["room"])
+    assert (await carol.wait_for("spectating"))["room"] == start["room"]
+    await carol.wait_for("state")
+    await eventually(lambda: _watched(a, start["room"]))
+
+
+async def _live(process) -> list:
+    return (await api(process).get("/api/games/live/")).json["results"]
+
+
+async def _watched(process, room: str) -> bool:
+    return [entry["spectators"] for entry in await _live(process) if entry["room"] == room] == [1]
+
+
 @cluster_test(GAME_ROOM_CAPACITY="2")
 async def test_revoke_all_on_one_process_closes_the_socket_on_another_within_a_second(cluster):
     a, b = cluster.start("a", "b")
