@@ -127,8 +127,9 @@ def call(port: int, method: str, path: str, body: dict | None = None, token: str
         return error.code, json.loads(error.read())
 
 
+# The embedded store whatever the suite's backend: its data folder is what these tests are about.
 NEWCOMER = {"ARENA_PASSWORD_TIME_COST": "1", "ARENA_PASSWORD_MEMORY_COST": "1024", "ARENA_THROTTLE_REGISTER_ADDRESS": "",
-            "ARENA_DB": "arena"}
+            "ARENA_DB": "arena", "MONGO_URL": ""}
 
 
 def a_server(data_dir, **env) -> tuple[int, object, LogReader]:
