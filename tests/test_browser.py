@@ -74,7 +74,7 @@ def test_full_game_reaches_game_over_and_the_leaderboard(page):
     assert page.inner_text("#game-over-score") == "Unrated: only games in which two humans play count."
     page.click("#game-over-lobby")
     page.wait_for_selector("#history li")
-    assert page.inner_text("#history li") == "1st of 3 · vs bots · unrated"  # the match history
+    assert page.inner_text("#history li span") == "1st of 3 · vs bots · unrated"  # the match history
     assert page.inner_text("#whoami") == f"{username} · score 1500"
     page.click("#show-leaderboard")
     page.wait_for_selector("body[data-view=leaderboard]")

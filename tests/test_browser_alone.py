@@ -68,7 +68,7 @@ def test_killed_by_a_bot_the_screens_say_who_won_your_place_and_why_it_is_unrate
         gallery(page, "killed-by-a-bot")
         page.click("#game-over-lobby")
         page.wait_for_selector("#history li")
-        assert page.inner_text("#history li") == "2nd of 2 · vs bots · practice"
+        assert page.inner_text("#history li span") == "2nd of 2 · vs bots · practice"
     finally:
         context.close()
         server.close()
@@ -155,9 +155,10 @@ def test_a_player_who_watches_after_dying_can_leave_before_the_game_ends(browser
             tick = killer.evaluate("window.arena.lastState.tick")
             killer.wait_for_function(f"window.arena.lastState.tick > {tick}")
         victim.click("#death-watch")
-        assert victim.is_visible("#leave-watch")
+        assert victim.inner_text("#badge") == "Watching · you are out"
+        assert victim.is_visible("#back-from-watching") and not victim.is_visible("#skill-fireball")
         gallery(victim, "watching")
-        victim.click("#leave-watch")
+        victim.click("#back-from-watching")
         victim.wait_for_selector("body[data-view=lobby]")
         assert bystander.evaluate("document.body.dataset.view") == "game"
     finally:

@@ -30,7 +30,7 @@ async def test_a_spectator_sees_the_game_late_cannot_act_and_gets_its_end(api, b
     await carol.wait_for("state")
     assert time.monotonic() - asked >= 0.45  # what the players saw half a second ago, no sooner
     await carol.send("move_to", tx=0.5, ty=0.5)
-    assert (await carol.wait_for("error"))["code"] == "spectator"
+    assert (await carol.wait_for("error"))["code"] == "spectating"
     assert (await api.get("/api/games/live/")).json["results"][0]["spectators"] == 1
 
     dave, _ = await connected(api, base_url, "dave")

@@ -3,7 +3,10 @@
 import { ApiError, ArenaClient, CLOSE, PLAYER } from "./arena-client.js";
 import { Controls } from "./controls.js";
 import { bindForm, clearForm, notice } from "./forms.js";
+import { showHistory, showLive } from "./lobby.js";
 import { Renderer } from "./render.js";
+import { ReplayPlayer } from "./replay.js";
+import { ordinal, resultTitle, signed, standings, UNRATED } from "./results.js";
 import { Sound } from "./sound.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -14,19 +17,18 @@ const controls = new Controls($("#canvas"), renderer,
 const sound = new Sound();
 const STALLED_MS = 1000; // no frame for this long in a game: the connection is said to stall
 const FEED_LINES = 4;
-const UNRATED = {
-  practice: "Practice game: unrated.",
-  fewer_than_two_humans_played: "Unrated: only games in which two humans play count.",
-  abandoned: "Abandoned: no score changes.",
-};
+const LIVE_REFRESH_MS = 5000; // the lobby's list of live games is asked for again this often
 let connection = null;
 let rejoinTimer = null;
 let wantsPractice = false; // asked for a practice game: sent once the server has us waiting
 let lastFrameAt = 0;
 let game = null; // {practice, rated} of the game on screen
+let watching = null; // the room asked for with `spectate` (again after each `queued`: a redirect queues us)
+let replayer = null; // the ReplayPlayer on screen
 
 // For tests and curious players: what the server last said, and what is drawn.
 window.arena = { lastState: null, events: [], eventAt: {}, resultShownAt: null, tokenRefreshes: 0, renderer,
+  get replayer() { return replayer; },
   get socketOpen() { return !!connection && connection.isOpen; },
   get socketUrls() { return connection ? connection.urls : []; } };
 
@@ -35,12 +37,8 @@ function show(view) {
   if (view === "auth") $("#register-username").focus();
 }
 
-function ordinal(n) {
-  const suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : { 1: "st", 2: "nd", 3: "rd" }[n % 10] || "th";
-  return `${n}${suffix}`;
-}
-
-function signed(change) { return `${change >= 0 ? "+" : ""}${change}`; }
+// What the game view is for: "play", "watch" (a live game, as a spectator) or "replay".
+function setMode(mode) { document.body.dataset.mode = mode; }
 
 // The lobby: a way back into a game that still runs (after a reload, say), and the latest games.
 async function enterLobby() {
@@ -48,24 +46,16 @@ async function enterLobby() {
   $("#account").hidden = false;
   show("lobby");
   offerRejoin(await client.runningGame());
-  showHistory(await client.myGames(5).catch(() => []));
+  showHistory(await client.myGames(5).catch(() => []), Number(client.user.user_id), watchReplay);
+  await refreshLive();
 }
+
+async function refreshLive() {
+  showLive(await client.liveGames(10).catch(() => []), watch);
+}
+setInterval(() => { if (document.body.dataset.view === "lobby") refreshLive(); }, LIVE_REFRESH_MS);
 
 function showAccount(me) { $("#whoami").textContent = `${me.username} · score ${me.score}`; }
-
-function showHistory(games) {
-  $("#history-empty").hidden = games.length > 0;
-  $("#history").replaceChildren(...games.map((played) => {
-    const line = document.createElement("li");
-    const me = Number(client.user.user_id);
-    const others = played.players.filter((p) => p.id !== me && !p.bot).map((p) => p.username);
-    const against = others.length ? `vs ${others.join(", ")}` : "vs bots";
-    const outcome = played.abandoned ? "abandoned" : played.place ? `${ordinal(played.place)} of ${played.players.length}` : "";
-    const score = played.practice ? "practice" : played.rated ? signed(played.score_change) : "unrated";
-    line.textContent = [outcome, against, score].filter(Boolean).join(" · ");
-    return line;
-  }));
-}
 
 function offerRejoin(running) {
   clearInterval(rejoinTimer);
@@ -132,11 +122,22 @@ function trouble(text, lost = false) {
 }
 
 function play({ practice = false } = {}) {
+  connect("play", practice ? "Starting a practice game…" : "Connecting…");
+  wantsPractice = practice;
+}
+
+// Watch a live game: join as a spectator, `ARENA_SPECTATE_DELAY` seconds behind its players.
+function watch(room) {
+  connect("watch", "Joining the game…");
+  watching = room;
+}
+
+function connect(mode, status) {
   leaveGame();
   clearInterval(rejoinTimer);
-  wantsPractice = practice;
+  setMode(mode);
   $("#game-over").hidden = $("#death").hidden = true;
-  $("#queue-status").textContent = practice ? "Starting a practice game…" : "Connecting…";
+  $("#queue-status").textContent = status;
   show("queue");
   connection = client.connect();
   connection.addEventListener("event", (event) => onGameEvent(event.detail));
@@ -165,6 +166,9 @@ function play({ practice = false } = {}) {
 function leaveGame() {
   if (connection) connection.stop();
   connection = null;
+  wantsPractice = false;
+  watching = null;
+  replayer = null;
   controls.attach(null);
   trouble("");
 }
@@ -176,6 +180,10 @@ function onGameEvent(event) {
   window.arena.eventAt[event.event] = lastFrameAt;
   switch (event.event) {
     case "queued":
+      if (watching !== null) {
+        connection.send({ event: "spectate", room: watching });
+        break;
+      }
       if (wantsPractice) {
         wantsPractice = false;
         connection.send({ event: "practice" });
@@ -184,6 +192,9 @@ function onGameEvent(event) {
       $("#queue-status").textContent =
         `Waiting ${Math.round(event.waited)} s · ${event.waiting} in the queue · bots join after ${event.bots_after} s`;
       if (document.body.dataset.view !== "queue") show("queue");
+      break;
+    case "spectating":
+      game = { practice: false, delay: event.delay };
       break;
     case "game_start":
       startGame(event);
@@ -210,20 +221,34 @@ function onGameEvent(event) {
       connectionStatus("The server is restarting: your game goes on.");
       break;
     case "error":
-      if (event.code !== "cooldown") chatLine(`⚠ ${event.detail}`);
+      if (watching !== null && (event.code === "no_such_game" || event.code === "spectators_full")) {
+        notice(event.code === "no_such_game" ? "That game has ended." : "That game has all the spectators it takes.",
+          "warning");
+        toLobby();
+      } else if (event.code !== "cooldown") chatLine(`⚠ ${event.detail}`);
       break;
   }
 }
 
 function startGame(event) {
   renderer.start(event);
-  game = { practice: event.practice, rated: event.rated };
+  const spectating = document.body.dataset.mode === "watch";
+  game = { practice: event.practice && !spectating, rated: event.rated, delay: game && game.delay };
+  const kind = event.practice ? "Practice · unrated" : event.rated ? "" : "Unrated: one human";
+  badge(spectating ? `Watching · ${game.delay ?? 0} s behind` : kind);
+  clearScreen();
+  show("game");
+}
+
+function badge(text) {
+  $("#badge").textContent = text;
+  $("#badge").hidden = !text;
+}
+
+function clearScreen() {
   $("#chat-log").replaceChildren();
   $("#feed").replaceChildren();
-  $("#badge").textContent = event.practice ? "Practice · unrated" : event.rated ? "" : "Unrated: one human";
-  $("#badge").hidden = !$("#badge").textContent;
-  $("#game-over").hidden = $("#death").hidden = $("#leave-watch").hidden = true;
-  show("game");
+  $("#game-over").hidden = $("#death").hidden = true;
 }
 
 function name(id) { return (renderer.players.get(id) || { username: "?" }).username; }
@@ -252,25 +277,76 @@ function died(event) {
   $("#death").hidden = false;
 }
 
-function gameOver(event) {
-  const me = renderer.me;
-  const change = event.scores[String(me)] ?? 0;
-  const first = Object.entries(event.places).filter(([, place]) => place === 1).map(([id]) => Number(id));
-  let title;
-  if (event.abandoned) title = "Game abandoned";
-  else if (event.winner === me) title = "You win!";
-  else if (event.winner !== null) title = `${name(event.winner)} wins`;
-  else if (first.length > 1) title = `${first.map(name).join(" and ")} survive`;
-  else title = "Nobody wins";
+function showResult(title, place, score) {
   $("#game-over-title").textContent = title;
-  const place = event.places[String(me)];
-  $("#game-over-place").textContent = place && !event.abandoned ? `You came ${ordinal(place)} of ${renderer.players.size}.` : "";
-  $("#game-over-score").textContent = event.rated ? `Score ${signed(change)}` : UNRATED[event.unrated] || "Unrated.";
-  $("#death").hidden = $("#leave-watch").hidden = true;
+  $("#game-over-place").textContent = place;
+  $("#game-over-score").textContent = score;
+  $("#death").hidden = true;
   $("#game-over").hidden = false;
   window.arena.resultShownAt = performance.now();
+}
+
+function gameOver(event) {
+  const me = renderer.me;
+  const unrated = UNRATED[event.unrated] || "Unrated.";
+  if (me === null) { // a spectator
+    showResult(resultTitle(event, renderer.me, name), event.abandoned ? "" : standings(event.places, name), event.rated ? "Rated game." : unrated);
+  } else {
+    const place = event.places[String(me)];
+    showResult(resultTitle(event, renderer.me, name),
+      place && !event.abandoned ? `You came ${ordinal(place)} of ${renderer.players.size}.` : "",
+      event.rated ? `Score ${signed(event.scores[String(me)] ?? 0)}` : unrated);
+  }
   leaveGame();
   client.me().then(showAccount).catch(() => {});
+}
+
+// Replays: the whole game is downloaded once, then played here.
+async function watchReplay(gameId) {
+  let replay;
+  try {
+    replay = await client.replay(gameId);
+  } catch (error) {
+    notice(error.status === 404 ? "This game has no replay." : error.message, "error");
+    return;
+  }
+  if (replay.frames === null) {
+    notice("This replay was recorded by an older version of the game and cannot be played here.", "warning");
+    return;
+  }
+  leaveGame();
+  setMode("replay");
+  replayer = new ReplayPlayer(renderer, replay);
+  renderer.start(replayer.description());
+  replayer.addEventListener("event", (event) => onGameEvent(event.detail));
+  replayer.addEventListener("end", (event) => replayOver(event.detail));
+  game = { practice: replay.practice };
+  badge(`Replay · ${replay.players.map((p) => p.username).join(", ")}`);
+  clearScreen();
+  $("#replay-seek").max = String(replay.steps);
+  setReplaySpeed(1);
+  $("#replay-toggle").textContent = "Pause";
+  show("game");
+}
+
+function replayOver(result) {
+  const changes = Object.entries(result.score_changes).filter(([, change]) => change !== 0)
+    .map(([id, change]) => `${name(Number(id))} ${signed(change)}`);
+  showResult(resultTitle(result, renderer.me, name), result.abandoned ? "" : standings(result.places, name),
+    changes.length ? `Score: ${changes.join(", ")}` : "Unrated.");
+  $("#replay-toggle").textContent = "Play again";
+}
+
+function setReplaySpeed(speed) {
+  if (replayer) replayer.setSpeed(speed);
+  document.querySelectorAll("#replay-bar .speed").forEach((button) => {
+    button.setAttribute("aria-pressed", String(Number(button.dataset.speed) === speed));
+  });
+}
+
+function clock(seconds) {
+  const whole = Math.floor(seconds);
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
 }
 
 async function showLeaderboard() {
@@ -306,9 +382,29 @@ $("#death-play-again").addEventListener("click", () => {
   show("queue");
   connection.send({ event: "leave" }); // out already: the result stands, and the server queues us again
 });
-$("#death-watch").addEventListener("click", () => { $("#death").hidden = true; $("#leave-watch").hidden = false; });
-$("#leave-watch").addEventListener("click", () => { connection && connection.send({ event: "leave" }); toLobby(); });
+// Out of the game: watch it to its end as spectators do (live, though: your result is already fixed).
+$("#death-watch").addEventListener("click", () => {
+  $("#death").hidden = true;
+  setMode("watch");
+  badge("Watching · you are out");
+});
 $("#leave-queue").addEventListener("click", toLobby);
+$("#back-from-watching").addEventListener("click", toLobby);
+$("#replay-toggle").addEventListener("click", () => {
+  if (!replayer) return;
+  replayer.toggle();
+  $("#game-over").hidden = true;
+  $("#replay-toggle").textContent = replayer.playing ? "Pause" : "Play";
+});
+document.querySelectorAll("#replay-bar .speed").forEach((button) => {
+  button.addEventListener("click", () => setReplaySpeed(Number(button.dataset.speed)));
+});
+$("#replay-seek").addEventListener("input", (event) => {
+  if (!replayer) return;
+  replayer.seek(Number(event.target.value));
+  $("#game-over").hidden = true;
+  $("#replay-toggle").textContent = replayer.playing ? "Pause" : "Play";
+});
 $("#game-over-lobby").addEventListener("click", toLobby);
 $("#show-leaderboard").addEventListener("click", showLeaderboard);
 $("#back-to-lobby").addEventListener("click", () => enterLobby().catch((error) => notice(error.message, "error")));
@@ -331,7 +427,7 @@ chatForm.addEventListener("submit", (event) => {
   openChat(false);
 });
 document.addEventListener("keydown", (event) => {
-  if (document.body.dataset.view !== "game") return;
+  if (document.body.dataset.view !== "game" || document.body.dataset.mode !== "play") return;
   if (event.target === chatInput) {
     if (event.key === "Escape") openChat(false);
     return;
@@ -340,12 +436,19 @@ document.addEventListener("keydown", (event) => {
   else controls.key(event.key);
 });
 
+function showReplayPosition(now) {
+  replayer.advance(now);
+  $("#replay-seek").value = String(Math.round(replayer.step));
+  $("#replay-time").textContent = `${clock(replayer.seconds)} / ${clock(replayer.duration)}`;
+}
+
 function drawLoop(now) {
   if (document.body.dataset.view === "game") {
     if (connection && connection.isOpen && !renderer.lost && $("#game-over").hidden
         && now - lastFrameAt > STALLED_MS && !renderer.stalled) {
       trouble("Connection stalled — waiting for the server…");
     }
+    if (replayer) showReplayPosition(now);
     renderer.draw(now);
     const mine = renderer.latest(renderer.me);
     if (mine) {

@@ -112,6 +112,12 @@ export class ArenaClient extends EventTarget {
   // The user's latest games, newest first (`GET /api/me/games/`).
   async myGames(limit = 5) { return (await this.call("GET", `/api/me/games/?limit=${limit}`, null, this.access)).results; }
 
+  // The games running now, newest first (`GET /api/games/live/`): {room, players, started_at, spectators}.
+  async liveGames(limit = 10) { return (await this.call("GET", `/api/games/live/?limit=${limit}`)).results; }
+
+  // A finished game's replay, with the frames the server played from it (`GET /api/games/{id}/replay/`).
+  replay(gameId) { return this.call("GET", `/api/games/${encodeURIComponent(gameId)}/replay/`, null, this.access); }
+
   async leaderboard(limit = 10) { return (await this.call("GET", `/api/leaderboard/?limit=${limit}`)).results; }
 
   async logout() {
