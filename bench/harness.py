@@ -144,3 +144,9 @@ def node_result(*args: str) -> dict:
     result = json.loads(output.strip().splitlines()[-1])
     result["load_cpu"] = (children_cpu() - cpu_before) / (time.monotonic() - started)
     return result
+
+
+async def stats(url: str, ticks: int) -> dict:
+    """The server's `/api/stats/`: rooms, players and the last `ticks` tick durations."""
+    response = await AsyncHTTPClient().fetch(f"{url}/api/stats/?ticks={ticks}")
+    return orjson.loads(response.body)

@@ -19,14 +19,13 @@ from statistics import median
 from pathlib import Path
 
 import orjson
-from tornado.httpclient import AsyncHTTPClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import LOAD_CORE, ROOT, SERVER_CORE, header, machine, pinned, python  # noqa: E402
 from bench import regression  # noqa: E402
 from bench.harness import (BENCH, CHEAP_PASSWORDS, Server, api, claims, mint_access_tokens, node,  # noqa: E402
-                           node_result, register_users, wrk)
+                           node_result, register_users, stats, wrk)
 
 REST_ROUNDS = 3
 
@@ -143,11 +142,6 @@ def bench_websocket(quick: bool) -> None:
 
 
 # The game loop under a login storm
-
-async def stats(url: str, ticks: int) -> dict:
-    response = await AsyncHTTPClient().fetch(f"{url}/api/stats/?ticks={ticks}")
-    return orjson.loads(response.body)
-
 
 def bench_isolation(seconds: int, rooms: int) -> None:
     header(f"Isolation: {rooms} rooms of 3 idle players at 60 Hz, with and without a login storm")

@@ -134,7 +134,8 @@ class Room:
         """Apply the queued intentions, let bots think, advance the match by `dt`, report events."""
         self.tick = tick
         inputs, self.inputs = self.inputs, []
-        self.recording.intents(inputs)
+        if inputs:
+            self.recording.intents(inputs)
         outcomes, happened = stepping.step(self.match, self.bots, self.rng, inputs, dt)
         self.recording.steps += 1
         for player_id, outcome in outcomes:

@@ -204,19 +204,23 @@ class GameSocketHandler(tornado.websocket.WebSocketHandler):
             self.send(error_frame(protocol.BAD_MESSAGE, f"unknown event {event!r}"))
 
     def send(self, *payloads: bytes) -> None:
-        """Queue text frames (edge.frames); a client that lets GAME_MAX_PENDING_OUTPUT pile up is dropped."""
-        if self._closed or self.ws_connection is None or self.ws_connection.is_closing():
+        """Send text frames (edge.frames); a client that lets GAME_MAX_PENDING_OUTPUT pile up is dropped.
+        Every snapshot of every room passes here: it is kept to what it must do."""
+        connection = self.ws_connection
+        if self._closed or connection is None or connection.is_closing():
             return
-        metrics = self.arena.metrics
-        if self._pending_output > self.arena.settings.game.MAX_PENDING_OUTPUT:
-            metrics.slow_consumers.inc()
+        arena = self.arena
+        if self._pending_output > arena.settings.game.MAX_PENDING_OUTPUT:
+            arena.metrics.slow_consumers.inc()
             self.close(protocol.CLOSE_SLOW_CONSUMER, "slow_consumer")
             return
-        if self._writer is None:
-            self._writer = FrameWriter(self.ws_connection)
-        self._pending_output += self._writer.write(payloads, self._sent)
+        writer = self._writer
+        if writer is None:
+            writer = self._writer = FrameWriter(connection)
+        self._pending_output += writer.write(payloads, self._sent)
+        metrics = arena.metrics
         metrics.frames_sent += len(payloads)
-        metrics.bytes_sent += sum(map(len, payloads))
+        metrics.bytes_sent += len(payloads[0]) if len(payloads) == 1 else sum(map(len, payloads))
 
     def _sent(self, size: int) -> None:
         self._pending_output -= size
