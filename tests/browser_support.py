@@ -111,8 +111,9 @@ def register(page, username=None, password="correct horse"):
     return username
 
 
-def start_game(page):
-    page.click("#play")
+def start_game(page, button="#play"):
+    """Click Play (or another button that starts a game, `#practice`) and wait for the first state."""
+    page.click(button)
     page.wait_for_selector("body[data-view=game]")
     page.wait_for_function("window.arena.lastState !== null")
 

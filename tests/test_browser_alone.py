@@ -33,9 +33,7 @@ def test_practice_starts_at_once_says_it_is_unrated_and_a_new_tab_keeps_the_sess
     context, page = open_page(browser, server.url)
     try:
         register(page)
-        page.click("#practice")
-        page.wait_for_selector("body[data-view=game]")
-        page.wait_for_function("window.arena.lastState !== null")
+        start_game(page, "#practice")
         started = page.evaluate("window.arena.eventAt.game_start - window.arena.eventAt.welcome")
         assert started < 1000  # no wait for bots
         assert page.inner_text("#badge") == "Practice · unrated"
@@ -79,9 +77,7 @@ def test_a_stalled_server_is_said_at_once_and_a_lost_one_greys_the_arena(browser
     context, page = open_page(browser, server.url)
     try:
         register(page)
-        page.click("#practice")
-        page.wait_for_selector("body[data-view=game]")
-        page.wait_for_function("window.arena.lastState !== null")
+        start_game(page, "#practice")
         server.process.send_signal(signal.SIGSTOP)  # frozen: the socket stays open, no frame comes
         page.wait_for_selector("#trouble:not([hidden])", timeout=3000)
         stalled_after = page.evaluate("performance.now() - window.arena.eventAt.state")
@@ -134,26 +130,11 @@ def test_what_you_aim_is_what_happens_and_cooldowns_keep_the_buttons_still(page)
 
 
 def test_a_player_who_watches_after_dying_can_leave_before_the_game_ends(browser):
-    from tests.test_browser_first_minute import THREE_HUMANS, clear_shot, click_at, my_row
+    from tests.test_browser_first_minute import THREE_HUMANS, one_of_three_shot
     server = Server(**THREE_HUMANS)
     contexts = [open_page(browser, server.url) for _ in range(3)]
     try:
-        players = [player for _, player in contexts]
-        for player in players:
-            register(player)
-            player.click("#play")
-        for player in players:
-            player.wait_for_selector("body[data-view=game]")
-            player.wait_for_function("window.arena.lastState !== null")
-        killer, victim, bystander = clear_shot(players)
-        victim_id = victim.evaluate("window.arena.renderer.me")
-        while victim.is_hidden("#death"):
-            row = killer.evaluate(f"window.arena.lastState.players.find(r => r[0] === {victim_id})")
-            if row[4] and my_row(killer)[5] == 0:
-                killer.keyboard.press("q")
-                click_at(killer, row[1], row[2])
-            tick = killer.evaluate("window.arena.lastState.tick")
-            killer.wait_for_function(f"window.arena.lastState.tick > {tick}")
+        killer, victim, bystander = one_of_three_shot([player for _, player in contexts])
         victim.click("#death-watch")
         assert victim.inner_text("#badge") == "Watching · you are out"
         assert victim.is_visible("#back-from-watching") and not victim.is_visible("#skill-fireball")

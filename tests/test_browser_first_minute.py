@@ -38,22 +38,7 @@ def test_dying_shows_the_placement_and_play_again_leaves_at_once(browser):
     with arena_server(**THREE_HUMANS) as url:
         contexts = [open_page(browser, url) for _ in range(3)]
         try:
-            players = [player for _, player in contexts]
-            for player in players:
-                register(player)
-                player.click("#play")
-            for player in players:
-                player.wait_for_selector("body[data-view=game]")
-                player.wait_for_function("window.arena.lastState !== null")
-            killer, victim, bystander = clear_shot(players)
-            victim_id = victim.evaluate("window.arena.renderer.me")
-            while victim.is_hidden("#death"):
-                row = killer.evaluate(f"window.arena.lastState.players.find(r => r[0] === {victim_id})")
-                if row[4] and my_row(killer)[5] == 0:
-                    killer.keyboard.press("q")
-                    click_at(killer, row[1], row[2])
-                tick = killer.evaluate("window.arena.lastState.tick")
-                killer.wait_for_function(f"window.arena.lastState.tick > {tick}")
+            killer, victim, bystander = one_of_three_shot([player for _, player in contexts])
             assert victim.inner_text("#death-place") == "3rd of 3"
             killer_name, victim_name = (p.evaluate("window.arena.renderer.players.get(window.arena.renderer.me)"
                                                    ".username") for p in (killer, victim))
@@ -83,6 +68,27 @@ def clear_shot(players):
         return math.hypot(px - ax - along * (bx - ax), py - ay - along * (by - ay))
 
     return max(itertools.permutations(players), key=lambda roles: clearance(*roles))
+
+
+def one_of_three_shot(players):
+    """Three players registered into one room; one shoots another until the death screen shows:
+    `(killer, victim, bystander)`."""
+    for player in players:
+        register(player)
+        player.click("#play")
+    for player in players:
+        player.wait_for_selector("body[data-view=game]")
+        player.wait_for_function("window.arena.lastState !== null")
+    killer, victim, bystander = clear_shot(players)
+    victim_id = victim.evaluate("window.arena.renderer.me")
+    while victim.is_hidden("#death"):
+        row = killer.evaluate(f"window.arena.lastState.players.find(r => r[0] === {victim_id})")
+        if row[4] and my_row(killer)[5] == 0:
+            killer.keyboard.press("q")
+            click_at(killer, row[1], row[2])
+        tick = killer.evaluate("window.arena.lastState.tick")
+        killer.wait_for_function(f"window.arena.lastState.tick > {tick}")
+    return killer, victim, bystander
 
 
 def test_a_reload_mid_game_offers_to_rejoin_with_the_time_left(page):
