@@ -79,7 +79,8 @@ def test_full_game_reaches_game_over_and_the_leaderboard(page):
     page.click("#show-leaderboard")
     page.wait_for_selector("body[data-view=leaderboard]")
     page.wait_for_selector(f"#leaderboard-rows tr:has-text('{username}')")
-    assert "1500" in page.locator(f"#leaderboard-rows tr:has-text('{username}')").inner_text()
+    cells = page.locator(f"#leaderboard-rows tr:has-text('{username}') td").all_inner_texts()
+    assert cells[1:] == [username, "1500", "1000"]  # score and rating: a win over bots moves neither
 
 
 def test_expiring_access_token_is_refreshed_and_the_socket_stays_open(page):

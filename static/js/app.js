@@ -359,7 +359,7 @@ async function showLeaderboard() {
   }
   $("#leaderboard-rows").replaceChildren(...rows.map((row) => {
     const tr = document.createElement("tr");
-    for (const value of [row.rank, row.username, row.score]) {
+    for (const value of [row.rank, row.username, row.score, row.rating]) {
       const td = document.createElement("td");
       td.textContent = value;
       tr.append(td);
