@@ -1,5 +1,6 @@
 """The browser client against a cluster: it follows `redirect` (4004) to the process running its room,
-and goes back to its own origin after two failed tries."""
+goes back to its own origin after two failed tries, and takes a spectator to the process of the room it
+watches."""
 
 import asyncio
 import threading
@@ -89,3 +90,24 @@ def test_the_page_takes_its_token_to_no_host_it_does_not_trust(browser, cluster)
         assert set(page.evaluate("window.arena.socketUrls")) == {a.ws_url}
     finally:
         context.close()
+
+
+def test_a_spectator_of_a_room_on_another_process_is_taken_there(browser, cluster):
+    a, b = cluster.start("a", "b")
+    player_context, player = open_page(browser, b.url)
+    watcher_context, watcher = open_page(browser, a.url)
+    try:
+        register(player)
+        player.click("#practice")  # the room runs on b, where its player is
+        player.wait_for_selector("body[data-view=game]")
+        register(watcher)
+        watcher.wait_for_selector("#live li button", timeout=10000)  # every process's rooms are listed
+        watcher.click("#live li button")
+        watcher.wait_for_selector("body[data-view=game][data-mode=watch]", timeout=20000)
+        watcher.wait_for_function("window.arena.lastState !== null")
+        assert watcher.evaluate("window.arena.socketUrls") == [a.ws_url, b.ws_url]
+        assert watcher.evaluate("window.arena.renderer.room") == player.evaluate("window.arena.renderer.room")
+        assert player.errors == [] and watcher.errors == []
+    finally:
+        player_context.close()
+        watcher_context.close()
