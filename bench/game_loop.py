@@ -75,7 +75,7 @@ def watch(game: Game, room_ids: list[str], first_id: int) -> None:
         spectator = CountingSession(user_id)
         game.connect(spectator)
         game.handle(spectator, "spectate", {"room": room_id})
-    assert len(game.spectating) == len(room_ids)
+    assert len(game.spectators.watching) == len(room_ids)
 
 
 def measure(rooms: int, seconds: float, spectators: str = "none") -> dict:
@@ -85,7 +85,7 @@ def measure(rooms: int, seconds: float, spectators: str = "none") -> dict:
     room_ids = list(game.rooms)
     watch(game, {"none": [], "each": room_ids, "one": room_ids[:1] * SPECTATORS_ON_ONE}[spectators], 10 * rooms)
     dt, durations = 1 / settings.TICK_RATE, []
-    warm_up = int(game.spectate_delay * settings.TICK_RATE) + 1 if spectators != "none" else 0
+    warm_up = int(game.spectators.delay * settings.TICK_RATE) + 1 if spectators != "none" else 0
     ticks = int(seconds * settings.TICK_RATE)
     for tick in range(1, warm_up + ticks + 1):
         if tick == warm_up + 1:

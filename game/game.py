@@ -21,7 +21,7 @@ from game.matchmaker import Matchmaker, Ticket
 from game.results import ResultRecorder
 from game.protocol import encode, error_frame
 from game.room import Room, Session
-from game.spectators import Audience
+from game.spectators import Spectators
 from settings import GameSettings
 from store.documents import GameResult, PlayerResult, UserId, utcnow
 
@@ -82,10 +82,7 @@ class Game:
         self.ticks_per_snapshot = max(1, round(settings.TICK_RATE / settings.SNAPSHOT_RATE))
         self.ticks_per_match = max(1, round(settings.TICK_RATE * settings.MATCH_INTERVAL))
         self.accepting = True
-        self.spectate_delay = spectate_delay
-        self.spectators_per_room = spectators_per_room
-        self.spectating: dict[UserId, Room] = {}  # who watches which room
-        self._epilogues: list[Room] = []  # finished rooms whose spectators still get their delayed frames
+        self.spectators = Spectators(spectate_delay, spectators_per_room, clock, self._watchers_counted)
         self._rooms_gone: Optional[asyncio.Event] = None  # while a drain waits for the last room to end
         self.shared: Optional[SharedQueue] = None  # set in cluster mode
         self._bot_ids = itertools.count(-1, -1)  # user ids are positive: bot ids never collide
@@ -165,7 +162,7 @@ class Game:
         if self.sessions.get(session.user_id) is not session:
             return False  # replaced: the new connection owns the seat now
         del self.sessions[session.user_id]
-        self._stop_watching(session.user_id)
+        self.spectators.leave(session.user_id)
         if session.user_id in self.matchmaker.queue:
             self.matchmaker.remove(session.user_id)
             if self.shared is not None and self.accepting:  # draining: the ticket waits for them elsewhere
@@ -178,9 +175,9 @@ class Game:
     def handle(self, session: Session, event: str, payload: dict) -> None:
         """A game intention from a client, applied at the next tick (`leave` at once)."""
         room = self.seats.get(session.user_id)
-        if session.user_id in self.spectating:
+        if session.user_id in self.spectators:
             if event == protocol.LEAVE:
-                self._stop_watching(session.user_id)
+                self.spectators.leave(session.user_id)
                 self._queue_again(session)
             else:
                 session.send(error_frame(protocol.SPECTATOR, "spectators do not act; send leave to stop watching"))
@@ -209,24 +206,15 @@ class Game:
             else:
                 session.send(error_frame(protocol.NO_SUCH_GAME, "no game runs in that room"))
             return
-        if room.audience is not None and len(room.audience) >= self.spectators_per_room:
+        if self.spectators.full(room):
             session.send(error_frame(protocol.SPECTATORS_FULL, "this game has all the spectators it takes"))
             return
         self._unqueue(session.user_id)
-        if room.audience is None:
-            room.audience, room.clock = Audience(self.spectate_delay), self.clock
-        self.spectating[session.user_id] = room
-        if self.shared is not None:
-            self.shared.watchers(room.id, len(room.audience) + 1)
-        room.audience.add(session, encode({"event": protocol.SPECTATING, "room": room.id, "delay": self.spectate_delay}),
-                          room.game_start_frame(None))
+        self.spectators.join(session, room)
 
-    def _stop_watching(self, user_id: UserId) -> None:
-        room = self.spectating.pop(user_id, None)
-        if room is not None and room.audience is not None:
-            room.audience.remove(user_id)
-            if self.shared is not None:
-                self.shared.watchers(room.id, len(room.audience))
+    def _watchers_counted(self, room_id: str, count: int) -> None:
+        if self.shared is not None:
+            self.shared.watchers(room_id, count)
 
     def audience_of(self, room_id: str) -> list[Session]:
         room = self.rooms.get(room_id)
@@ -341,8 +329,7 @@ class Game:
         room = self.rooms.pop(room_id)
         for user_id in room.humans:
             self.seats.pop(user_id, None)
-        for user_id in list(room.audience.sessions if room.audience is not None else ()):
-            self._stop_watching(user_id)  # they follow the room (cluster.handoff), and ask to watch again there
+        self.spectators.room_gone(room)  # they follow the room (cluster.handoff), and ask to watch again there
         self._room_gone()
         return room.export()
 
@@ -428,23 +415,13 @@ class Game:
                 log.exception("room %s failed; abandoning its game", room.id, extra={"room": room.id})
                 if room.id in self.rooms:
                     self._finish(room, abandoned=True)
-            if room.audience is not None:
-                room.audience.flush(self.clock())
-        self._end_epilogues()
+            self.spectators.send_due(room)
+        self.spectators.end_epilogues()
         if tick % self.ticks_per_match == 0 and self.accepting:
             try:
                 self.run_matchmaking()
             except Exception:  # the rooms have had their tick; matchmaking tries again next round
                 log.exception("matchmaking failed at tick %d", tick)
-
-    def _end_epilogues(self) -> None:
-        """Finished rooms' spectators get the frames still due; once caught up, they watch no more."""
-        for room in list(self._epilogues):
-            room.audience.flush(self.clock())
-            if room.audience.caught_up:
-                self._epilogues.remove(room)
-                for user_id in list(room.audience.sessions):
-                    self._stop_watching(user_id)
 
     def _finish(self, room: Room, abandoned: bool = False) -> None:
         """Game over: tell the players, free their seats, and record the result (once)."""
@@ -462,8 +439,7 @@ class Game:
         del self.rooms[room.id]
         for user_id in room.humans:
             self.seats.pop(user_id, None)
-        if room.audience is not None:
-            self._epilogues.append(room)
+        self.spectators.room_over(room)
         self._room_gone()
         if self.shared is not None:
             self.shared.room_over(room)

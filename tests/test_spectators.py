@@ -45,7 +45,7 @@ async def test_a_spectator_sees_the_game_late_cannot_act_and_gets_its_end(api, b
     assert await carol.wait_for("game_over") == over  # the same end, late
     await carol.send("leave")
     assert (await carol.wait_for("queued"))["event"] == "queued"
-    assert arena.game.spectating == {}
+    assert arena.game.spectators.watching == {}
 
 
 @pytest.mark.settings(**WATCHED)
@@ -58,5 +58,5 @@ async def test_leave_stops_watching_and_queues_again(api, base_url, arena):
     await carol.wait_for("spectating")
     await carol.send("leave")
     await carol.wait_for("queued")
-    assert arena.game.spectating == {} and 3 in arena.game.matchmaker.queue
+    assert arena.game.spectators.watching == {} and 3 in arena.game.matchmaker.queue
     assert (await api.get("/api/games/live/")).json["results"][0]["spectators"] == 0
