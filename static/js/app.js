@@ -22,7 +22,7 @@ let connection = null;
 let rejoinTimer = null;
 let wantsPractice = false; // asked for a practice game: sent once the server has us waiting
 let lastFrameAt = 0;
-let game = null; // {practice, rated} of the game on screen
+let game = null; // {practice, delay} of the game on screen (delay: how far behind a spectator sees it)
 let watching = null; // the room asked for with `spectate` (again after each `queued`: a redirect queues us)
 let replayer = null; // the ReplayPlayer on screen
 
@@ -233,7 +233,7 @@ function onGameEvent(event) {
 function startGame(event) {
   renderer.start(event);
   const spectating = document.body.dataset.mode === "watch";
-  game = { practice: event.practice && !spectating, rated: event.rated, delay: game && game.delay };
+  game = { practice: event.practice && !spectating, delay: game && game.delay };
   const kind = event.practice ? "Practice · unrated" : event.rated ? "" : "Unrated: one human";
   badge(spectating ? `Watching · ${game.delay ?? 0} s behind` : kind);
   clearScreen();
@@ -286,17 +286,16 @@ function showResult(title, place, score) {
   window.arena.resultShownAt = performance.now();
 }
 
+// The end screen: a player is told their place and score change, a spectator (me: null) everyone's places.
 function gameOver(event) {
   const me = renderer.me;
-  const unrated = UNRATED[event.unrated] || "Unrated.";
-  if (me === null) { // a spectator
-    showResult(resultTitle(event, renderer.me, name), event.abandoned ? "" : standings(event.places, name), event.rated ? "Rated game." : unrated);
-  } else {
-    const place = event.places[String(me)];
-    showResult(resultTitle(event, renderer.me, name),
-      place && !event.abandoned ? `You came ${ordinal(place)} of ${renderer.players.size}.` : "",
-      event.rated ? `Score ${signed(event.scores[String(me)] ?? 0)}` : unrated);
-  }
+  const place = event.places[String(me)];
+  let placed = "";
+  if (!event.abandoned && me === null) placed = standings(event.places, name);
+  else if (!event.abandoned && place) placed = `You came ${ordinal(place)} of ${renderer.players.size}.`;
+  let score = UNRATED[event.unrated] || "Unrated.";
+  if (event.rated) score = me === null ? "Rated game." : `Score ${signed(event.scores[String(me)] ?? 0)}`;
+  showResult(resultTitle(event, me, name), placed, score);
   leaveGame();
   client.me().then(showAccount).catch(() => {});
 }
@@ -390,11 +389,15 @@ $("#death-watch").addEventListener("click", () => {
 });
 $("#leave-queue").addEventListener("click", toLobby);
 $("#back-from-watching").addEventListener("click", toLobby);
+// After Play/Pause or a seek: the end screen goes, the button says what it does next.
+function replayMoved() {
+  $("#game-over").hidden = true;
+  $("#replay-toggle").textContent = replayer.playing ? "Pause" : "Play";
+}
 $("#replay-toggle").addEventListener("click", () => {
   if (!replayer) return;
   replayer.toggle();
-  $("#game-over").hidden = true;
-  $("#replay-toggle").textContent = replayer.playing ? "Pause" : "Play";
+  replayMoved();
 });
 document.querySelectorAll("#replay-bar .speed").forEach((button) => {
   button.addEventListener("click", () => setReplaySpeed(Number(button.dataset.speed)));
@@ -402,8 +405,7 @@ document.querySelectorAll("#replay-bar .speed").forEach((button) => {
 $("#replay-seek").addEventListener("input", (event) => {
   if (!replayer) return;
   replayer.seek(Number(event.target.value));
-  $("#game-over").hidden = true;
-  $("#replay-toggle").textContent = replayer.playing ? "Pause" : "Play";
+  replayMoved();
 });
 $("#game-over-lobby").addEventListener("click", toLobby);
 $("#show-leaderboard").addEventListener("click", showLeaderboard);

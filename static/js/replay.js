@@ -76,9 +76,9 @@ export class ReplayPlayer extends EventTarget {
   // The renderer draws `renderer.delay` ms in the past, between two snapshots: set them so that moment
   // falls where the playback step is between the states around it.
   place(now) {
-    const after = this.states.findIndex((state) => state.tick > this.step);
-    const newer = this.states[after < 0 ? this.states.length - 1 : after];
-    const older = this.states[after <= 0 ? (after < 0 ? this.states.length - 1 : 0) : after - 1];
+    const after = this.states.findIndex((state) => state.tick > this.step); // -1: at the last state or past it
+    const newer = this.states.at(after);
+    const older = this.states.at(after < 0 ? -1 : Math.max(0, after - 1));
     const gap = newer.tick - older.tick;
     const fraction = gap > 0 ? (this.step - older.tick) / gap : 1;
     const olderAt = now - this.renderer.delay - fraction * SPAN_MS;
