@@ -27,6 +27,7 @@ from store.documents import GameResult, PlayerResult, UserId, utcnow
 
 log = logging.getLogger("arena.game")
 BOT_NAMES = ("Robot Ada", "Robot Bix", "Robot Cog", "Robot Dot", "Robot Eve")
+IN_GAME_ERROR = error_frame(protocol.IN_GAME, "you are in a game: finish it, or leave it once you are out")
 
 
 @dataclass(frozen=True)
@@ -197,7 +198,7 @@ class Game:
     def _spectate(self, session: Session, seat: Optional[Room], room_id: str) -> None:
         """Watch a running room, its frames `spectate_delay` seconds late; out of the queue meanwhile."""
         if seat is not None:
-            session.send(error_frame(protocol.IN_GAME, "you are in a game: finish it, or leave it once you are out"))
+            session.send(IN_GAME_ERROR)
             return
         room = self.rooms.get(room_id)
         if room is None:
@@ -242,7 +243,7 @@ class Game:
         """A game against bots, at once and unrated, in place of the player's wait (cluster mode: here,
         where the player is)."""
         if room is not None:
-            session.send(error_frame(protocol.IN_GAME, "you are in a game: finish it, or leave it once you are out"))
+            session.send(IN_GAME_ERROR)
             return
         if not self.accepting:
             session.send(encode({"event": protocol.SERVER_DRAINING}))

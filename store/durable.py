@@ -59,6 +59,15 @@ def _records(path: Path) -> Iterator[tuple[int, dict]]:
         yield offset, bson.decode(body, codec_options=CODEC)
 
 
+def _apply(documents: dict[str, dict[Any, dict]], record: dict) -> None:
+    """A record read back: a document stored (`d`) or deleted (`x`)."""
+    collection = documents.setdefault(record["c"], {})
+    if "d" in record:
+        collection[record["d"]["_id"]] = record["d"]
+    else:
+        collection.pop(record["x"], None)
+
+
 def _numbered(folder: Path, kind: str) -> list[tuple[int, Path]]:
     found = []
     for path in folder.glob(f"{kind}-*.bson"):
@@ -111,17 +120,13 @@ class DiskLog:
         if snapshots:
             first_segment, path = snapshots[-1]
             for _, record in _records(path):
-                documents.setdefault(record["c"], {})[record["d"]["_id"]] = record["d"]
+                _apply(documents, record)
             self._snapshot_bytes = path.stat().st_size
         segments = [(number, path) for number, path in _numbered(self.folder, "log") if number >= first_segment]
         for number, path in segments:
             intact = 0
             for intact, record in _records(path):
-                collection = documents.setdefault(record["c"], {})
-                if "d" in record:
-                    collection[record["d"]["_id"]] = record["d"]
-                else:
-                    collection.pop(record["x"], None)
+                _apply(documents, record)
             if intact < path.stat().st_size:
                 log.warning("%s ends in a record cut short (a crash mid-write): cut back to %d bytes", path, intact)
                 os.truncate(path, intact)
@@ -155,9 +160,7 @@ class DiskLog:
         self._flush_scheduled = False
         if self._file is None or not self._pending:
             return
-        os.write(self._file, self._pending)
-        self._segment_bytes += len(self._pending)
-        self._pending.clear()
+        self._write_pending()
         loop = asyncio.get_running_loop()
         if self._syncing is None and time.monotonic() - self._synced_at >= SYNC_SECONDS:
             self._synced_at = time.monotonic()
@@ -166,6 +169,11 @@ class DiskLog:
         if not self._snapshotting and self._segment_bytes > max(SNAPSHOT_MIN_BYTES,
                                                                  SNAPSHOT_GROWTH * self._snapshot_bytes):
             self._start_snapshot(loop)
+
+    def _write_pending(self) -> None:
+        os.write(self._file, self._pending)
+        self._segment_bytes += len(self._pending)
+        self._pending.clear()
 
     def _synced(self, future: asyncio.Future) -> None:
         self._syncing = None
@@ -221,8 +229,7 @@ class DiskLog:
             await asyncio.wait([self._syncing])
         if self._file is not None:
             if self._pending:
-                os.write(self._file, self._pending)
-                self._pending.clear()
+                self._write_pending()
             os.fsync(self._file)
             os.close(self._file)
             self._file = None
